@@ -1,0 +1,115 @@
+# vmtest-tools: plain GNU make.  `make` builds every tool into build/bin,
+# `make check` installs what the tests need and runs them.  SAN=1 builds
+# with ASan+UBSan into build/san so the two builds never mix objects.
+
+VERSION := 0.1.0
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+MANDIR ?= $(PREFIX)/share/man
+
+CC ?= cc
+CFLAGS ?= -O2 -g
+PKG_CONFIG ?= pkg-config
+PKGS := jansson inih
+
+ifeq ($(SAN),1)
+BUILD := build/san
+SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+else
+BUILD := build
+SANFLAGS :=
+endif
+
+ALL_CFLAGS := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow \
+	-Wstrict-prototypes -Wmissing-prototypes -Wformat=2 -Wno-format-nonliteral \
+	-Ilib -DVERSION='"$(VERSION)"' -MMD -MP $(SANFLAGS) \
+	$(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null) $(CFLAGS)
+ALL_LDFLAGS := $(SANFLAGS) $(LDFLAGS)
+LIBS := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
+
+TOOLS := qmp-send
+LIB_SRCS := $(wildcard lib/*.c)
+LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
+UNIT_SRCS := $(wildcard tests/unit/*.c)
+UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
+BINS := $(TOOLS:%=$(BUILD)/bin/%)
+
+.PHONY: all deps check check-unit fuzz fuzz-run bench demo install uninstall clean
+.DEFAULT_GOAL := all
+# Keep objects make would otherwise treat as intermediate and delete.
+.SECONDARY:
+
+all: $(BINS) $(UNIT_BINS)
+
+$(BUILD)/lib/libvt.a: $(LIB_OBJS)
+	ar rcs $@ $^
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+# Each tool is tools/NAME/*.c linked against lib/.
+define tool_rule
+$(BUILD)/bin/$(1): $(patsubst %.c,$(BUILD)/%.o,$(wildcard tools/$(1)/*.c)) $(BUILD)/lib/libvt.a
+	@mkdir -p $$(@D)
+	$$(CC) $$(ALL_LDFLAGS) -o $$@ $$^ $$(LIBS)
+endef
+$(foreach t,$(TOOLS),$(eval $(call tool_rule,$(t))))
+
+$(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(BUILD)/lib/libvt.a
+	@mkdir -p $(@D)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
+
+deps:
+	@build-aux/deps.sh
+
+# The sanitizers write their reports to files so that a report fails the
+# run even where a test expected the tool to fail anyway.
+SAN_REPORTS := $(CURDIR)/$(BUILD)/san-reports
+check: deps
+	@$(MAKE) --no-print-directory all fuzz
+	@rm -rf $(SAN_REPORTS) && mkdir -p $(SAN_REPORTS)
+	VT_BIN=$(CURDIR)/$(BUILD)/bin VT_TESTBIN=$(CURDIR)/$(BUILD)/tests \
+	VT_FUZZBIN=$(CURDIR)/build/fuzz \
+	ASAN_OPTIONS=log_path=$(SAN_REPORTS)/asan:detect_leaks=1 \
+	UBSAN_OPTIONS=log_path=$(SAN_REPORTS)/ubsan:print_stacktrace=1 \
+	bats tests
+	@if [ -n "$$(ls $(SAN_REPORTS))" ]; then \
+		cat $(SAN_REPORTS)/*; echo "make check: sanitizer reports above" >&2; exit 1; fi
+
+# libFuzzer targets, always built with clang and both sanitizers.
+FUZZ_CC ?= clang
+FUZZ_TARGETS := $(patsubst fuzz/%.c,build/fuzz/%,$(wildcard fuzz/*.c))
+FUZZ_LIB_SRCS := $(LIB_SRCS)
+fuzz: $(FUZZ_TARGETS)
+build/fuzz/%: fuzz/%.c $(FUZZ_LIB_SRCS) $(wildcard lib/*.h)
+	@mkdir -p $(@D)
+	$(FUZZ_CC) -std=c11 -D_GNU_SOURCE -g -O1 -Ilib -DVERSION='"$(VERSION)"' \
+		-fsanitize=fuzzer,address,undefined \
+		$(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null) \
+		-o $@ $< $(FUZZ_LIB_SRCS) $(LIBS)
+
+FUZZ_SECONDS ?= 60
+fuzz-run: fuzz
+	@for f in $(FUZZ_TARGETS); do n=$${f##*/}; mkdir -p build/fuzz-corpus/$$n; \
+		echo "fuzz: $$n for $(FUZZ_SECONDS)s"; \
+		$$f -max_total_time=$(FUZZ_SECONDS) build/fuzz-corpus/$$n fuzz/corpus/$$n || exit 1; done
+
+bench: deps all
+	@for b in bench/*.sh; do VT_BIN=$(CURDIR)/$(BUILD)/bin $$b || exit 1; done
+
+demo: deps all
+	@VT_BIN=$(CURDIR)/$(BUILD)/bin build-aux/demo.sh
+
+install: all
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1
+	install -m 755 $(BINS) $(DESTDIR)$(BINDIR)
+	install -m 644 $(foreach t,$(TOOLS),tools/$(t)/$(t).1) $(DESTDIR)$(MANDIR)/man1
+
+uninstall:
+	rm -f $(TOOLS:%=$(DESTDIR)$(BINDIR)/%) $(TOOLS:%=$(DESTDIR)$(MANDIR)/man1/%.1)
+
+clean:
+	rm -rf build
+
+-include $(shell find build -name '*.d' 2>/dev/null)

@@ -1,0 +1,34 @@
+/*
+ * diag: the one diagnostic format and the exit statuses every tool shares.
+ *
+ * Diagnostics go to stderr as "tool: message", fatal ones as
+ * "tool: error: message".  stdout is reserved for data.  The exit statuses
+ * are the table in every man page; keep them in step with docs/exit-status.
+ */
+#ifndef VT_DIAG_H
+#define VT_DIAG_H
+
+#include <stdnoreturn.h>
+
+enum exit_status {
+	EXIT_OK = 0,
+	EXIT_REFUSED = 1,	/* the peer answered with an error reply */
+	EXIT_USAGE = 2,		/* bad flags or configuration; nothing started */
+	EXIT_UNREACHABLE = 69,	/* the VM, QEMU or the agent is gone or absent */
+	EXIT_PROTOCOL = 76,	/* the peer broke the protocol */
+	EXIT_TIMEOUT = 124,	/* a deadline passed */
+	EXIT_CANNOT_EXEC = 126,	/* the guest could not execute the command */
+	EXIT_NOT_FOUND = 127,	/* the guest could not find the command */
+	EXIT_SIGNAL_BASE = 128,	/* 128+N: the guest command died of signal N */
+};
+
+/* Sets the name diagnostics begin with, from argv[0]'s last component. */
+void diag_init(const char *argv0);
+const char *diag_progname(void);
+
+void note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void error_msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+noreturn void die(int status, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+#endif

@@ -1,0 +1,49 @@
+/*
+ * sock: socket addresses as users write them, connecting with retry, and
+ * sending whole messages under a deadline.
+ *
+ * An address is "unix:PATH", "tcp:HOST:PORT", "HOST:PORT" (an IPv6 host in
+ * brackets), or else a Unix socket path.  Anything with a '/' is a path.
+ */
+#ifndef VT_SOCK_H
+#define VT_SOCK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "deadline.h"
+
+struct sock_addr {
+	bool is_unix;
+	char *path;		/* Unix socket path */
+	char *host;		/* TCP host, brackets removed */
+	char *port;		/* TCP port */
+};
+
+/* Parses text into addr (free with sock_addr_free); -1, errno EINVAL if bad. */
+int sock_addr_parse(const char *text, struct sock_addr *addr);
+void sock_addr_free(struct sock_addr *addr);
+
+/*
+ * Connects to addr.  While the socket is missing or refuses (a server that
+ * is still starting), retries until retry_until; deadline_in_ms(0) tries
+ * once.  Returns a blocking, close-on-exec socket, or -1 with errno from
+ * the last attempt.
+ */
+int sock_connect(const struct sock_addr *addr, struct deadline retry_until);
+
+/*
+ * Writes all of buf, waiting for the peer to drain as needed.  Returns 0,
+ * or -1 with errno (ETIMEDOUT when the deadline passed, EPIPE or
+ * ECONNRESET when the peer is gone).  Never raises SIGPIPE.
+ */
+int sock_send_all(int fd, const void *buf, size_t len, struct deadline d);
+
+/*
+ * Closes a connection without discarding what the peer still sends:
+ * shut down our side, read (and drop) until EOF or the deadline, close.
+ * A peer like qemu-ga 7.2 dies if a client closes with unread replies.
+ */
+void sock_close_gently(int fd, struct deadline d);
+
+#endif

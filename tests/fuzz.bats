@@ -1,0 +1,24 @@
+#!/usr/bin/env bats
+# Every libFuzzer target replays its seed corpus cleanly: the targets keep
+# building and the seeds keep passing.  `make fuzz-run` fuzzes for real.
+
+load helpers
+
+replay() {
+	[ -x "$VT_FUZZBIN/$1" ] || skip "fuzz targets not built (make fuzz needs clang)"
+	run "$VT_FUZZBIN/$1" -runs=0 "$VT_ROOT/fuzz/corpus/$1"
+	[ "$status" -eq 0 ] || { echo "$output"; return 1; }
+}
+
+@test "fuzz target base64 replays its corpus" { replay base64; }
+@test "fuzz target jsonl_reader replays its corpus" { replay jsonl_reader; }
+@test "fuzz target parse replays its corpus" { replay parse; }
+
+@test "every fuzz target has a corpus and a test here" {
+	local f n
+	for f in "$VT_ROOT"/fuzz/*.c; do
+		n=$(basename "$f" .c)
+		[ -d "$VT_ROOT/fuzz/corpus/$n" ]
+		grep -q "replay $n;" "$BATS_TEST_FILENAME"
+	done
+}

@@ -1,0 +1,103 @@
+# helpers.bash: what every bats file shares.  Each test gets its own
+# directory ($T); every peer a test starts is recorded there and stopped in
+# teardown, and a peer that will not stop fails the test.
+
+VT_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+VT_BIN=${VT_BIN:-$VT_ROOT/build/bin}
+VT_TESTBIN=${VT_TESTBIN:-$VT_ROOT/build/tests}
+VT_FUZZBIN=${VT_FUZZBIN:-$VT_ROOT/build/fuzz}
+PATH=$VT_BIN:$PATH
+
+setup() {
+	T=$(mktemp -d "${BATS_TEST_TMPDIR:-${TMPDIR:-/tmp}}/vt.XXXXXX")
+	: >"$T/peers"
+}
+
+teardown() {
+	stop_peers
+	rm -rf "$T"
+}
+
+# requires BIN...: skips the test, naming what is missing.
+requires() {
+	local bin
+	for bin in "$@"; do
+		command -v "$bin" >/dev/null ||
+			skip "$bin is not installed (make deps installs it)"
+	done
+}
+
+# wait_for_path PATH [SECONDS]: until PATH exists, or fail the test.
+wait_for_path() {
+	local path=$1 tenths=$(( ${2:-10} * 10 ))
+	while [ ! -e "$path" ]; do
+		(( tenths-- > 0 )) || { echo "timed out waiting for $path" >&2; return 1; }
+		sleep 0.1
+	done
+}
+
+# wait_for_file_content PATH [SECONDS]: until PATH is not empty.
+wait_for_content() {
+	local path=$1 tenths=$(( ${2:-10} * 10 ))
+	while [ ! -s "$path" ]; do
+		(( tenths-- > 0 )) || { echo "timed out waiting for output in $path" >&2; return 1; }
+		sleep 0.1
+	done
+}
+
+# start_peer NAME CMD...: runs CMD in the background as a peer to stop later.
+start_peer() {
+	local name=$1
+	shift
+	"$@" >"$T/$name.out" 2>"$T/$name.err" </dev/null &
+	echo "$! $name" >>"$T/peers"
+}
+
+# stop_peers: TERM every peer, and fail if one is still there after 5 s.
+stop_peers() {
+	local pid name tenths hung=
+	[ -f "$T/peers" ] || return 0
+	while read -r pid name; do
+		kill "$pid" 2>/dev/null || continue
+		tenths=50
+		while kill -0 "$pid" 2>/dev/null; do
+			if (( tenths-- == 0 )); then
+				kill -9 "$pid" 2>/dev/null
+				hung="$hung $name($pid)"
+				break
+			fi
+			sleep 0.1
+		done
+	done <"$T/peers"
+	: >"$T/peers"
+	if [ -n "$hung" ]; then
+		echo "peers did not stop on SIGTERM:$hung" >&2
+		return 1
+	fi
+}
+
+# start_qemu: a guest-less QEMU whose QMP socket is $T/qmp.sock.
+start_qemu() {
+	requires qemu-system-x86_64
+	start_peer qemu qemu-system-x86_64 -M none -nodefaults -display none \
+		-qmp "unix:$T/qmp.sock,server=on,wait=off" "$@"
+	wait_for_path "$T/qmp.sock"
+}
+
+# start_fake_peer SCRIPT: a peer on $T/fake.sock that runs the bash SCRIPT
+# for each connection, with the client on its stdin and stdout.
+start_fake_peer() {
+	requires socat
+	printf '%s\n' "$1" >"$T/fake-peer.sh"
+	start_peer fake socat "UNIX-LISTEN:$T/fake.sock,fork" "EXEC:bash $T/fake-peer.sh"
+	wait_for_path "$T/fake.sock"
+}
+
+# wait_for_gone PID [SECONDS]: until the process has exited, or fail.
+wait_for_gone() {
+	local pid=$1 tenths=$(( ${2:-10} * 10 ))
+	while kill -0 "$pid" 2>/dev/null; do
+		(( tenths-- > 0 )) || { echo "process $pid is still running" >&2; return 1; }
+		sleep 0.1
+	done
+}

@@ -1,0 +1,25 @@
+#!/usr/bin/env bats
+# The C unit tests of lib/, one program per file (tests/unit/test-*.c).
+
+load helpers
+
+unit() {
+	run "$VT_TESTBIN/test-$1"
+	echo "$output"
+	[ "$status" -eq 0 ]
+}
+
+@test "base64: RFC 4648 vectors, every byte, padding, in-place decoding" { unit base64; }
+@test "deadline: never, passed, poll timeouts, bounded sleeps" { unit deadline; }
+@test "jsonl: whole-line parsing, one-line encoding, excerpts" { unit jsonl; }
+@test "linereader: CRLF, pieces, NULs, EOF, maximum, sentinel skipping" { unit linereader; }
+@test "parse: durations and sizes, bounds, formatting back" { unit parse; }
+@test "sock: addresses as users write them" { unit sock; }
+
+@test "every unit test program has a test here" {
+	local f n
+	for f in "$VT_ROOT"/tests/unit/test-*.c; do
+		n=$(basename "$f" .c)
+		grep -q "unit ${n#test-};" "$BATS_TEST_FILENAME"
+	done
+}
