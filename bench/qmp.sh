@@ -42,7 +42,7 @@ else
 fi
 
 dir=$(mktemp -d "${TMPDIR:-/tmp}/vt-bench-qmp.XXXXXX")
-qemu_pid= hf_pid=
+qemu_pid="" hf_pid=""
 # stop PID: SIGTERM, up to 5 s to go, then SIGKILL; reap it.
 stop() {
 	kill "$1" 2>/dev/null || return 0

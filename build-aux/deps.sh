@@ -2,7 +2,7 @@
 # Installs the Debian packages in build-aux/debian-packages that are missing.
 # As root it runs apt-get; otherwise it prints the line to run and fails.
 set -eu
-list=$(dirname "$0")/debian-packages
+list=${VT_DEBIAN_PACKAGES:-$(dirname "$0")/debian-packages}
 missing=
 for pkg in $(grep -v '^#' "$list"); do
 	status=$(dpkg-query -W -f='${db:Status-Status}' "$pkg" 2>/dev/null || true)

@@ -1,5 +1,9 @@
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -91,57 +95,60 @@ sock_addr_free(struct sock_addr *addr)
 }
 
 /*
- * A path too long for sun_path is reached through its directory: open the
- * directory and connect to /proc/self/fd/N/NAME.  Test suites and deep
- * build trees make such paths common.
+ * Fills sun for path.  A path too long for sun_path is reached through its
+ * directory: *dirfd is opened on the directory and the address becomes
+ * /proc/self/fd/N/NAME.  Test suites and deep build trees make such paths
+ * common.  The caller closes *dirfd (if not -1) after using the address.
  */
 static int
-connect_unix(const char *path)
+unix_address(const char *path, struct sockaddr_un *sun, int *dirfd)
 {
-	struct sockaddr_un sun = { .sun_family = AF_UNIX };
-	int fd, dirfd = -1, saved, rc;
+	char *dir, *base;
 
-	if (strlen(path) >= sizeof(sun.sun_path)) {
-		char *copy = strdup(path), *copy2 = strdup(path);
-
-		if (copy == NULL || copy2 == NULL) {
-			free(copy);
-			free(copy2);
-			return -1;
-		}
-		dirfd = open(dirname(copy), O_PATH | O_DIRECTORY | O_CLOEXEC);
-		if (dirfd >= 0)
-			snprintf(sun.sun_path, sizeof(sun.sun_path),
-			    "/proc/self/fd/%d/%s", dirfd, basename(copy2));
-		free(copy);
-		free(copy2);
-		if (dirfd < 0)
-			return -1;
-		if (strlen(sun.sun_path) >= sizeof(sun.sun_path) - 1) {
-			close(dirfd);
-			errno = ENAMETOOLONG;
-			return -1;
-		}
-	} else
-		memcpy(sun.sun_path, path, strlen(path) + 1);
-
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0) {
-		saved = errno;
-		if (dirfd >= 0)
-			close(dirfd);
-		errno = saved;
-		return -1;
+	memset(sun, 0, sizeof(*sun));
+	sun->sun_family = AF_UNIX;
+	*dirfd = -1;
+	if (strlen(path) < sizeof(sun->sun_path)) {
+		memcpy(sun->sun_path, path, strlen(path) + 1);
+		return 0;
 	}
-	rc = connect(fd, (struct sockaddr *)&sun, sizeof(sun));
+	dir = strdup(path);
+	base = strdup(path);
+	if (dir != NULL && base != NULL)
+		*dirfd = open(dirname(dir), O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (*dirfd >= 0 && (size_t)snprintf(sun->sun_path,
+	    sizeof(sun->sun_path), "/proc/self/fd/%d/%s", *dirfd,
+	    basename(base)) >= sizeof(sun->sun_path)) {
+		close(*dirfd);
+		*dirfd = -1;
+		errno = ENAMETOOLONG;
+	}
+	free(dir);
+	free(base);
+	return *dirfd >= 0 ? 0 : -1;
+}
+
+/* Runs connect(2) or bind(2) on a fresh Unix socket; returns it or -1. */
+static int
+unix_socket(const char *path,
+    int (*action)(int, const struct sockaddr *, socklen_t))
+{
+	struct sockaddr_un sun;
+	int fd, dirfd, saved;
+
+	if (unix_address(path, &sun, &dirfd) < 0)
+		return -1;
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd >= 0 && action(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0) {
+		saved = errno;
+		close(fd);
+		fd = -1;
+		errno = saved;
+	}
 	saved = errno;
 	if (dirfd >= 0)
 		close(dirfd);
-	if (rc < 0) {
-		close(fd);
-		errno = saved;
-		return -1;
-	}
+	errno = saved;
 	return fd;
 }
 
@@ -189,7 +196,7 @@ sock_connect(const struct sock_addr *addr, struct deadline retry_until)
 	int fd;
 
 	for (;;) {
-		fd = addr->is_unix ? connect_unix(addr->path) :
+		fd = addr->is_unix ? unix_socket(addr->path, connect) :
 		    connect_tcp(addr->host, addr->port);
 		if (fd >= 0 || !worth_retrying(errno) ||
 		    deadline_passed(retry_until))
@@ -198,6 +205,92 @@ sock_connect(const struct sock_addr *addr, struct deadline retry_until)
 		if (pause_ms < 100)
 			pause_ms *= 2;
 	}
+}
+
+/* The port a bound TCP socket got, for "port 0" listeners. */
+static void
+describe_tcp(int fd, char *bound, size_t size)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	char host[INET6_ADDRSTRLEN] = "?";
+	int port = 0;
+
+	if (getsockname(fd, (struct sockaddr *)&ss, &len) < 0)
+		ss.ss_family = AF_UNSPEC;
+	if (ss.ss_family == AF_INET) {
+		struct sockaddr_in *in = (struct sockaddr_in *)&ss;
+
+		inet_ntop(AF_INET, &in->sin_addr, host, sizeof(host));
+		port = ntohs(in->sin_port);
+		snprintf(bound, size, "%s:%d", host, port);
+	} else if (ss.ss_family == AF_INET6) {
+		struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ss;
+
+		inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof(host));
+		port = ntohs(in6->sin6_port);
+		snprintf(bound, size, "[%s]:%d", host, port);
+	} else
+		snprintf(bound, size, "?");
+}
+
+static int
+listen_tcp(const char *host, const char *port)
+{
+	struct addrinfo hints = { .ai_socktype = SOCK_STREAM,
+	    .ai_flags = AI_PASSIVE }, *res, *ai;
+	int fd = -1, saved = EADDRNOTAVAIL, one = 1, rc;
+
+	rc = getaddrinfo(host, port, &hints, &res);
+	if (rc != 0) {
+		errno = rc == EAI_SYSTEM ? errno : EADDRNOTAVAIL;
+		return -1;
+	}
+	for (ai = res; ai != NULL; ai = ai->ai_next) {
+		fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC,
+		    ai->ai_protocol);
+		if (fd < 0) {
+			saved = errno;
+			continue;
+		}
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+		if (bind(fd, ai->ai_addr, ai->ai_addrlen) == 0)
+			break;
+		saved = errno;
+		close(fd);
+		fd = -1;
+	}
+	freeaddrinfo(res);
+	if (fd < 0)
+		errno = saved;
+	return fd;
+}
+
+int
+sock_listen(const struct sock_addr *addr, char *bound, size_t size)
+{
+	struct stat st;
+	int fd, saved;
+
+	if (addr->is_unix) {
+		/* Replace a stale socket, never a file that is not one. */
+		if (lstat(addr->path, &st) == 0 && S_ISSOCK(st.st_mode))
+			unlink(addr->path);
+		fd = unix_socket(addr->path, bind);
+		if (fd >= 0)
+			snprintf(bound, size, "%s", addr->path);
+	} else {
+		fd = listen_tcp(addr->host, addr->port);
+		if (fd >= 0)
+			describe_tcp(fd, bound, size);
+	}
+	if (fd >= 0 && listen(fd, SOMAXCONN) < 0) {
+		saved = errno;
+		close(fd);
+		errno = saved;
+		return -1;
+	}
+	return fd;
 }
 
 int

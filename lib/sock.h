@@ -33,6 +33,15 @@ void sock_addr_free(struct sock_addr *addr);
 int sock_connect(const struct sock_addr *addr, struct deadline retry_until);
 
 /*
+ * Listens on addr: a Unix socket (an existing socket file there is
+ * replaced) or TCP (port 0 picks a free one, SO_REUSEADDR set).  Writes
+ * the address really bound, as a user would write it ("PATH",
+ * "127.0.0.1:40123", "[::1]:40123"), into bound.  Returns a close-on-exec
+ * listening socket, or -1 with errno.
+ */
+int sock_listen(const struct sock_addr *addr, char *bound, size_t size);
+
+/*
  * Writes all of buf, waiting for the peer to drain as needed.  Returns 0,
  * or -1 with errno (ETIMEDOUT when the deadline passed, EPIPE or
  * ECONNRESET when the peer is gone).  Never raises SIGPIPE.

@@ -27,23 +27,21 @@ requires() {
 	done
 }
 
-# wait_for_path PATH [SECONDS]: until PATH exists, or fail the test.
-wait_for_path() {
-	local path=$1 tenths=$(( ${2:-10} * 10 ))
-	while [ ! -e "$path" ]; do
-		(( tenths-- > 0 )) || { echo "timed out waiting for $path" >&2; return 1; }
+# wait_until SECONDS WHAT CMD...: polls CMD every 0.1 s until it succeeds,
+# or fails the test naming WHAT.
+wait_until() {
+	local tenths=$(( $1 * 10 )) what=$2
+	shift 2
+	until "$@"; do
+		(( tenths-- > 0 )) || { echo "timed out waiting for $what" >&2; return 1; }
 		sleep 0.1
 	done
 }
 
-# wait_for_file_content PATH [SECONDS]: until PATH is not empty.
-wait_for_content() {
-	local path=$1 tenths=$(( ${2:-10} * 10 ))
-	while [ ! -s "$path" ]; do
-		(( tenths-- > 0 )) || { echo "timed out waiting for output in $path" >&2; return 1; }
-		sleep 0.1
-	done
-}
+wait_for_path() { wait_until "${2:-10}" "$1" test -e "$1"; }
+wait_for_content() { wait_until "${2:-10}" "output in $1" test -s "$1"; }
+wait_for_gone() { wait_until "${2:-10}" "process $1 to exit" not_running "$1"; }
+not_running() { ! kill -0 "$1" 2>/dev/null; }
 
 # start_peer NAME CMD...: runs CMD in the background as a peer to stop later.
 start_peer() {
@@ -93,11 +91,3 @@ start_fake_peer() {
 	wait_for_path "$T/fake.sock"
 }
 
-# wait_for_gone PID [SECONDS]: until the process has exited, or fail.
-wait_for_gone() {
-	local pid=$1 tenths=$(( ${2:-10} * 10 ))
-	while kill -0 "$pid" 2>/dev/null; do
-		(( tenths-- > 0 )) || { echo "process $pid is still running" >&2; return 1; }
-		sleep 0.1
-	done
-}

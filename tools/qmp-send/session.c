@@ -136,6 +136,25 @@ session_run(struct session *s, json_t *command, bool is_hmp)
 }
 
 /*
+ * Reads one message: an event goes to on_event, a reply to nobody's
+ * command is dropped.
+ */
+static enum qmp_status
+dispatch_next(struct session *s, struct deadline d)
+{
+	enum qmp_status st;
+	json_t *m;
+
+	st = qmp_read_message(&s->qmp, d, &m);
+	if (st != QMP_OK)
+		return st;
+	if (qmp_is_event(m))
+		on_event(m, s);
+	json_decref(m);
+	return QMP_OK;
+}
+
+/*
  * While no command line is waiting on fd, reads what QEMU sends: events
  * are printed as they come, not when the next command happens to run.
  */
@@ -147,7 +166,6 @@ idle_until_input(struct session *s, struct line_reader *in)
 		{ .fd = s->qmp.fd, .events = POLLIN },
 	};
 	enum qmp_status st;
-	json_t *m;
 
 	while (!lr_has_line(in) && !in->eof) {
 		if (!s->qemu_gone && !lr_has_line(&s->qmp.in)) {
@@ -160,18 +178,12 @@ idle_until_input(struct session *s, struct line_reader *in)
 		}
 		if (s->qemu_gone)
 			return EXIT_OK;
-		st = qmp_read_message(&s->qmp, deadline_in_ms(0), &m);
-		if (st == QMP_TIMEOUT)
-			continue;	/* part of a message: the rest follows */
-		if (st == QMP_CLOSED) {
+		st = dispatch_next(s, deadline_in_ms(0));
+		if (st == QMP_CLOSED)
 			s->qemu_gone = true;
-			continue;
-		}
-		if (st != QMP_OK)
+		else if (st != QMP_OK && st != QMP_TIMEOUT)
 			return session_fail(s, st, "between commands");
-		if (qmp_is_event(m))
-			on_event(m, s);
-		json_decref(m);
+		/* A timeout here is part of a message: the rest follows. */
 	}
 	return EXIT_OK;
 }
@@ -243,20 +255,13 @@ session_await_event(struct session *s)
 	struct deadline d = wait_deadline(s);
 	enum qmp_status st;
 	char doing[128];
-	json_t *m;
 
 	snprintf(doing, sizeof(doing), "before the %s event",
 	    match_name(s->awaited));
 	while (!s->awaited_seen) {
-		if (s->qemu_gone)
-			st = QMP_CLOSED;
-		else
-			st = qmp_read_message(&s->qmp, d, &m);
+		st = s->qemu_gone ? QMP_CLOSED : dispatch_next(s, d);
 		if (st != QMP_OK)
 			return session_fail(s, st, doing);
-		if (qmp_is_event(m))
-			on_event(m, s);
-		json_decref(m);
 	}
 	return EXIT_OK;
 }
@@ -266,19 +271,15 @@ session_follow(struct session *s)
 {
 	struct deadline d = wait_deadline(s);
 	enum qmp_status st;
-	json_t *m;
 
 	while (!s->qemu_gone) {
-		st = qmp_read_message(&s->qmp, d, &m);
+		st = dispatch_next(s, d);
 		if (st == QMP_CLOSED)
 			break;
 		if (st == QMP_TIMEOUT)
 			return EXIT_TIMEOUT;	/* as timeout(1): quietly */
 		if (st != QMP_OK)
 			return session_fail(s, st, "while following events");
-		if (qmp_is_event(m))
-			on_event(m, s);
-		json_decref(m);
 	}
 	return EXIT_OK;
 }
