@@ -21,14 +21,17 @@ load helpers
 
 @test "deps: as a user, prints the apt-get line and fails" {
 	requires setpriv
-	# The user must be able to read the list: bats' own directory is private.
-	local list
-	list=$(mktemp /tmp/vt-deps-list.XXXXXX)
-	chmod 644 "$list"
-	printf 'dpkg\nvt-no-such-package\n' >"$list"
+	# The user must reach the script and its list, and neither bats' own
+	# directory nor a fresh clone's need be open to others.
+	local dir
+	dir=$(mktemp -d /tmp/vt-deps.XXXXXX)
+	chmod 755 "$dir"
+	cp "$VT_ROOT/build-aux/deps.sh" "$dir/"
+	printf 'dpkg\nvt-no-such-package\n' >"$dir/list"
+	chmod 644 "$dir/list"
 	run setpriv --reuid=nobody --regid=nogroup --clear-groups \
-		env VT_DEBIAN_PACKAGES="$list" "$VT_ROOT/build-aux/deps.sh"
-	rm -f "$list"
+		env VT_DEBIAN_PACKAGES="$dir/list" "$dir/deps.sh"
+	rm -rf "$dir"
 	[ "$status" -eq 1 ]
 	[[ "$output" == *"apt-get install -y --no-install-recommends vt-no-such-package"* ]]
 	[[ "$output" != *" dpkg"* ]]
