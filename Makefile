@@ -3,6 +3,7 @@
 # with ASan+UBSan into build/san so the two builds never mix objects.
 
 VERSION := 0.1.0
+SHELL := /bin/bash
 PREFIX ?= /usr/local
 BINDIR ?= $(PREFIX)/bin
 MANDIR ?= $(PREFIX)/share/man
@@ -73,7 +74,10 @@ check: deps
 	VT_FUZZBIN=$(CURDIR)/build/fuzz \
 	ASAN_OPTIONS=log_path=$(SAN_REPORTS)/asan:detect_leaks=1 \
 	UBSAN_OPTIONS=log_path=$(SAN_REPORTS)/ubsan:print_stacktrace=1 \
-	bats tests
+	bats --tap tests | tee $(BUILD)/check.tap; rc=$${PIPESTATUS[0]}; \
+	awk '/^not ok /{f++; next} /^ok .*# [Ss][Kk][Ii][Pp]/{s++; next} /^ok /{p++} \
+	    END {printf "check: %d passed, %d failed, %d skipped\n", p, f, s}' \
+	    $(BUILD)/check.tap; exit $$rc
 	@if [ -n "$$(ls $(SAN_REPORTS))" ]; then \
 		cat $(SAN_REPORTS)/*; echo "make check: sanitizer reports above" >&2; exit 1; fi
 
