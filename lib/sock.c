@@ -152,11 +152,16 @@ unix_socket(const char *path,
 	return fd;
 }
 
+/*
+ * A TCP socket for host and port: connected, or bound with SO_REUSEADDR
+ * for a listener (passive).  Tries each address getaddrinfo(3) gives.
+ */
 static int
-connect_tcp(const char *host, const char *port)
+tcp_socket(const char *host, const char *port, bool passive)
 {
-	struct addrinfo hints = { .ai_socktype = SOCK_STREAM }, *res, *ai;
-	int fd = -1, saved = ECONNREFUSED, rc;
+	struct addrinfo hints = { .ai_socktype = SOCK_STREAM,
+	    .ai_flags = passive ? AI_PASSIVE : 0 }, *res, *ai;
+	int fd = -1, saved = ECONNREFUSED, one = 1, rc;
 
 	rc = getaddrinfo(host, port, &hints, &res);
 	if (rc != 0) {
@@ -170,7 +175,11 @@ connect_tcp(const char *host, const char *port)
 			saved = errno;
 			continue;
 		}
-		if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0)
+		if (passive)
+			setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one,
+			    sizeof(one));
+		if ((passive ? bind(fd, ai->ai_addr, ai->ai_addrlen) :
+		    connect(fd, ai->ai_addr, ai->ai_addrlen)) == 0)
 			break;
 		saved = errno;
 		close(fd);
@@ -197,7 +206,7 @@ sock_connect(const struct sock_addr *addr, struct deadline retry_until)
 
 	for (;;) {
 		fd = addr->is_unix ? unix_socket(addr->path, connect) :
-		    connect_tcp(addr->host, addr->port);
+		    tcp_socket(addr->host, addr->port, false);
 		if (fd >= 0 || !worth_retrying(errno) ||
 		    deadline_passed(retry_until))
 			return fd;
@@ -234,38 +243,6 @@ describe_tcp(int fd, char *bound, size_t size)
 		snprintf(bound, size, "?");
 }
 
-static int
-listen_tcp(const char *host, const char *port)
-{
-	struct addrinfo hints = { .ai_socktype = SOCK_STREAM,
-	    .ai_flags = AI_PASSIVE }, *res, *ai;
-	int fd = -1, saved = EADDRNOTAVAIL, one = 1, rc;
-
-	rc = getaddrinfo(host, port, &hints, &res);
-	if (rc != 0) {
-		errno = rc == EAI_SYSTEM ? errno : EADDRNOTAVAIL;
-		return -1;
-	}
-	for (ai = res; ai != NULL; ai = ai->ai_next) {
-		fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC,
-		    ai->ai_protocol);
-		if (fd < 0) {
-			saved = errno;
-			continue;
-		}
-		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-		if (bind(fd, ai->ai_addr, ai->ai_addrlen) == 0)
-			break;
-		saved = errno;
-		close(fd);
-		fd = -1;
-	}
-	freeaddrinfo(res);
-	if (fd < 0)
-		errno = saved;
-	return fd;
-}
-
 int
 sock_listen(const struct sock_addr *addr, char *bound, size_t size)
 {
@@ -280,7 +257,7 @@ sock_listen(const struct sock_addr *addr, char *bound, size_t size)
 		if (fd >= 0)
 			snprintf(bound, size, "%s", addr->path);
 	} else {
-		fd = listen_tcp(addr->host, addr->port);
+		fd = tcp_socket(addr->host, addr->port, true);
 		if (fd >= 0)
 			describe_tcp(fd, bound, size);
 	}
