@@ -28,7 +28,7 @@ ALL_CFLAGS := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow \
 ALL_LDFLAGS := $(SANFLAGS) $(LDFLAGS)
 LIBS := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
 
-TOOLS := qmp-send
+TOOLS := qmp-send qga-exec
 LIB_SRCS := $(wildcard lib/*.c)
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 UNIT_SRCS := $(wildcard tests/unit/*.c)
@@ -71,7 +71,7 @@ check: deps
 	@$(MAKE) --no-print-directory all fuzz
 	@rm -rf $(SAN_REPORTS) && mkdir -p $(SAN_REPORTS)
 	VT_BIN=$(CURDIR)/$(BUILD)/bin VT_TESTBIN=$(CURDIR)/$(BUILD)/tests \
-	VT_FUZZBIN=$(CURDIR)/build/fuzz \
+	VT_FUZZBIN=$(CURDIR)/build/fuzz BATS_TEST_TIMEOUT=$${BATS_TEST_TIMEOUT:-300} \
 	ASAN_OPTIONS=log_path=$(SAN_REPORTS)/asan:detect_leaks=1 \
 	UBSAN_OPTIONS=log_path=$(SAN_REPORTS)/ubsan:print_stacktrace=1 \
 	bats --tap tests | tee $(BUILD)/check.tap; rc=$${PIPESTATUS[0]}; \

@@ -13,6 +13,7 @@ replay() {
 @test "fuzz target base64 replays its corpus" { replay base64; }
 @test "fuzz target jsonl_reader replays its corpus" { replay jsonl_reader; }
 @test "fuzz target parse replays its corpus" { replay parse; }
+@test "fuzz target qga_reply replays its corpus" { replay qga_reply; }
 
 @test "every fuzz target has a corpus and a test here" {
 	local f n

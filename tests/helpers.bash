@@ -91,3 +91,23 @@ start_fake_peer() {
 	wait_for_path "$T/fake.sock"
 }
 
+
+# The agent RPCs that would act on the host when qemu-ga runs here.
+QGA_BLOCKED=guest-shutdown,guest-suspend-disk,guest-suspend-ram,guest-suspend-hybrid,guest-set-time,guest-fsfreeze-freeze,guest-fsfreeze-freeze-list,guest-fsfreeze-thaw,guest-set-vcpus,guest-set-memory-blocks,guest-set-user-password,guest-ssh-add-authorized-keys,guest-ssh-remove-authorized-keys
+
+# start_qga [MORE_BLOCKED_RPCS]: the host's qemu-ga on $T/qga.sock, with
+# its own state directory and the host-changing RPCs blocked.  qemu-ga
+# exits 0 when it fails to start, so ready means socket AND process.
+start_qga() {
+	requires qemu-ga
+	mkdir -p "$T/qga-state"
+	start_peer qga env QGA_CONF=/nonexistent qemu-ga -m unix-listen \
+		-p "$T/qga.sock" -t "$T/qga-state" -b "$QGA_BLOCKED${1:+,$1}"
+	wait_for_path "$T/qga.sock"
+	kill -0 "$(peer_pid qga)" || { cat "$T/qga.err" >&2; return 1; }
+}
+
+# peer_pid NAME: the pid of the peer started as NAME.
+peer_pid() {
+	awk -v n="$1" '$2 == n { print $1 }' "$T/peers" | tail -n 1
+}

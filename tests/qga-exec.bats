@@ -1,0 +1,341 @@
+#!/usr/bin/env bats
+# qga-exec against the real qemu-ga, running on the host (unix-listen, the
+# RPCs that would act on the host blocked, its own state directory).
+
+load helpers
+bats_require_minimum_version 1.5.0
+
+qga() { qga-exec --sock "$T/qga.sock" "$@"; }
+
+@test "exit status 0" {
+	start_qga
+	run qga -- true
+	[ "$status" -eq 0 ]
+	[ -z "$output" ]
+}
+
+@test "the command's own exit status passes through" {
+	start_qga
+	run qga -- sh -c 'exit 3'
+	[ "$status" -eq 3 ]
+}
+
+@test "a command the guest cannot find exits 127" {
+	start_qga
+	run -127 qga -- no-such-command-here
+	[[ "$output" == *"no-such-command-here"*"No such file or directory"* ]]
+}
+
+@test "a command the guest cannot execute exits 126" {
+	start_qga
+	printf '#!/bin/sh\necho hi\n' >"$T/not-executable"
+	chmod 644 "$T/not-executable"
+	run -126 qga -- "$T/not-executable"
+	[[ "$output" == *"Permission denied"* ]]
+}
+
+@test "a command killed by signal 9 exits 137" {
+	start_qga
+	run qga -- sh -c 'kill -9 $$'
+	[ "$status" -eq 137 ]
+}
+
+@test "stdout and stderr are kept apart" {
+	start_qga
+	run --separate-stderr qga -- sh -c 'echo out; echo err >&2'
+	[ "$status" -eq 0 ]
+	[ "$output" = out ]
+	[ "$stderr" = err ]
+}
+
+@test "--merge puts stderr into stdout in order" {
+	start_qga
+	run --separate-stderr qga --merge -- sh -c 'echo 1; echo 2 >&2; echo 3; echo 4 >&2'
+	[ "$status" -eq 0 ]
+	[ "$output" = $'1\n2\n3\n4' ]
+	[ -z "$stderr" ]
+}
+
+@test "output streams: the first line arrives before the command ends" {
+	start_qga
+	qga -- sh -c 'echo first; sleep 4; echo second' >"$T/out" &
+	local pid=$!
+	wait_for_content "$T/out" 3
+	kill -0 "$pid"				# still running
+	[ "$(cat "$T/out")" = first ]
+	wait "$pid"
+	[ "$(cat "$T/out")" = $'first\nsecond' ]
+}
+
+@test "output larger than 16 MiB arrives intact" {
+	start_qga
+	head -c 20000000 /dev/urandom >"$T/big"
+	qga -- cat "$T/big" >"$T/copy"
+	[ "$(sha256sum <"$T/big" | cut -d' ' -f1)" = "$(sha256sum <"$T/copy" | cut -d' ' -f1)" ]
+}
+
+@test "binary output is byte-exact" {
+	start_qga
+	printf "$(printf '\\%03o' $(seq 0 255))" >"$T/bytes"
+	[ "$(stat -c %s "$T/bytes")" -eq 256 ]
+	qga -- cat "$T/bytes" >"$T/copy"
+	cmp "$T/bytes" "$T/copy"
+}
+
+@test "--env sets variables, keeping the agent's environment" {
+	start_qga
+	run qga --env FOO=bar --env 'SPACED=a b  c' -- sh -c 'echo "$FOO|$SPACED|${PATH:+has PATH}"'
+	[ "$status" -eq 0 ]
+	[ "$output" = "bar|a b  c|has PATH" ]
+}
+
+@test "--env-host passes this environment with a sensible PATH" {
+	start_qga
+	run env VT_MARK=here PATH=/opt/nothing "$VT_BIN/qga-exec" --sock "$T/qga.sock" \
+		--env-host -- sh -c 'echo "$VT_MARK $PATH"'
+	[ "$status" -eq 0 ]
+	[ "$output" = "here /opt/nothing:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" ]
+}
+
+@test "--cwd runs the command in that directory" {
+	start_qga
+	mkdir "$T/work dir"
+	run qga --cwd "$T/work dir" -- pwd
+	[ "$status" -eq 0 ]
+	[ "$output" = "$T/work dir" ]
+}
+
+@test "--cwd to a missing directory exits 126" {
+	start_qga
+	run -126 qga --cwd "$T/missing" -- true
+	[[ "$output" == *"can't cd to $T/missing"* ]]
+}
+
+@test "--stdin sends our stdin, byte for byte" {
+	start_qga
+	head -c 100000 /dev/urandom >"$T/in"
+	qga --stdin -- cat <"$T/in" >"$T/copy"
+	cmp "$T/in" "$T/copy"
+}
+
+@test "without --stdin the command reads /dev/null" {
+	start_qga
+	run qga -- sh -c 'cat; echo end'
+	[ "$status" -eq 0 ]
+	[ "$output" = end ]
+}
+
+@test "--stdin refuses more than 32 MiB before starting anything" {
+	start_qga
+	run bash -c "head -c 40000000 /dev/zero | qga-exec --sock '$T/qga.sock' --stdin -- cat"
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"more than 32 MiB"* ]]
+}
+
+@test "--timeout stops the command and its children, then exits 124" {
+	start_qga
+	run qga --timeout 500ms -- sh -c "sleep 60 & echo \$! >'$T/child'; echo \$\$ >'$T/pid'; wait"
+	[ "$status" -eq 124 ]
+	[[ "$output" == *"timed out after 500ms"* ]]
+	wait_for_gone "$(cat "$T/pid")" 3
+	wait_for_gone "$(cat "$T/child")" 3
+}
+
+@test "--timeout: a command that ignores SIGTERM gets SIGKILL after --kill-after" {
+	start_qga
+	run qga --timeout 300ms --kill-after 300ms -- sh -c "trap '' TERM; echo \$\$ >'$T/pid'; while :; do sleep 0.1; done"
+	[ "$status" -eq 124 ]
+	wait_for_gone "$(cat "$T/pid")" 3
+}
+
+@test "SIGINT stops the guest command and exits 130" {
+	start_qga
+	# Not through the qga function: $! must be qga-exec itself.
+	qga-exec --sock "$T/qga.sock" -- sh -c "echo \$\$ >'$T/pid'; exec sleep 60" &
+	local pid=$! rc=0
+	wait_for_content "$T/pid"
+	kill -INT "$pid"
+	wait "$pid" || rc=$?
+	[ "$rc" -eq 130 ]
+	wait_for_gone "$(cat "$T/pid")" 3
+}
+
+@test "SIGTERM stops the guest command and exits 143" {
+	start_qga
+	# Not through the qga function: $! must be qga-exec itself.
+	qga-exec --sock "$T/qga.sock" -- sh -c "echo \$\$ >'$T/pid'; exec sleep 60" &
+	local pid=$! rc=0
+	wait_for_content "$T/pid"
+	kill -TERM "$pid"
+	wait "$pid" || rc=$?
+	[ "$rc" -eq 143 ]
+	wait_for_gone "$(cat "$T/pid")" 3
+}
+
+@test "a closed pipe stops the guest command and exits 141" {
+	start_qga
+	# A slow producer, and a timeout, so that a failure cannot run away.
+	run bash -c "qga-exec --sock '$T/qga.sock' --timeout 20s -- sh -c 'echo \$\$ >$T/pid; while :; do echo y; sleep 0.1; done' | head -n 1; exit \${PIPESTATUS[0]}"
+	[ "$status" -eq 141 ]
+	[ "$output" = y ]
+	wait_for_gone "$(cat "$T/pid")" 3
+}
+
+@test "a command that writes as fast as it can is still stopped at once" {
+	start_qga
+	mkdir "$T/tmp"
+	qga-exec --sock "$T/qga.sock" --tmpdir "$T/tmp" -- sh -c "echo \$\$ >'$T/pid'; exec yes" >/dev/null &
+	local pid=$! rc=0
+	wait_for_content "$T/pid"
+	kill -INT "$pid"
+	wait "$pid" || rc=$?
+	[ "$rc" -eq 130 ]
+	wait_for_gone "$(cat "$T/pid")" 5
+}
+
+@test "--wait waits for an agent that starts late" {
+	requires qemu-ga
+	mkdir -p "$T/qga-state"
+	( sleep 1; exec env QGA_CONF=/nonexistent qemu-ga -m unix-listen \
+		-p "$T/qga.sock" -t "$T/qga-state" -b "$QGA_BLOCKED" ) >/dev/null 2>&1 &
+	echo "$! qga" >>"$T/peers"
+	run qga --wait 20s -- echo up
+	[ "$status" -eq 0 ]
+	[ "$output" = up ]
+}
+
+@test "no agent: exits 69 at once, naming the socket" {
+	run qga -- true
+	[ "$status" -eq 69 ]
+	[[ "$output" == *"$T/qga.sock: cannot connect: No such file or directory"* ]]
+}
+
+@test "garbage and half a request left by an earlier client are discarded" {
+	start_qga
+	requires socat
+	printf '\001garbage {"execute":"guest-ping"' | socat -u - "UNIX-CONNECT:$T/qga.sock"
+	run qga -- echo clean
+	[ "$status" -eq 0 ]
+	[ "$output" = clean ]
+}
+
+@test "the agent killed mid-command: 69, with a message" {
+	start_qga
+	qga-exec --sock "$T/qga.sock" -- sh -c "echo \$\$ >'$T/pid'; exec sleep 30" \
+		>"$T/out" 2>"$T/err" &
+	local pid=$! rc=0
+	wait_for_content "$T/pid"
+	kill -9 "$(peer_pid qga)"
+	wait "$pid" || rc=$?
+	# With the agent gone nothing can stop the guest command: we do.
+	kill "$(cat "$T/pid")"
+	[ "$rc" -eq 69 ]
+	grep -q "the guest agent went away" "$T/err"
+}
+
+@test "an agent that refuses guest-exec: exits 1" {
+	start_qga guest-exec
+	run qga --capture -- true
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"CommandNotFound"*"disabled"* ]]
+}
+
+@test "--json prints one result line, checked with jq" {
+	start_qga
+	run --separate-stderr qga --json -- sh -c 'echo out; echo err >&2; exit 5'
+	[ "$status" -eq 5 ]
+	jq -e '.exitcode == 5 and .signal == null and .stdout == "out\n" and
+		.stderr == "err\n" and .truncated == false and (.duration_ms | type) == "number"' <<<"$output"
+}
+
+@test "--json: a signal, and output that is not UTF-8, are said exactly" {
+	start_qga
+	run --separate-stderr qga --json -- sh -c 'printf "\377\376"; kill -TERM $$'
+	[ "$status" -eq 143 ]
+	jq -e '.exitcode == null and .signal == 15 and .stdout == null and
+		.stdout_base64 == "//4="' <<<"$output"
+}
+
+@test "--capture: the agent's own capture, streams kept apart" {
+	start_qga
+	run --separate-stderr qga --capture -- sh -c 'echo out; echo err >&2; exit 4'
+	[ "$status" -eq 4 ]
+	[ "$output" = out ]
+	[ "$stderr" = err ]
+}
+
+@test "--capture --merge on an agent older than 8.1 merges in the guest" {
+	start_qga
+	run --separate-stderr qga --capture --merge -- sh -c 'echo 1; echo 2 >&2; echo 3'
+	[ "$status" -eq 0 ]
+	[ "$output" = $'1\n2\n3' ]
+}
+
+@test "--capture says so when the agent cut the output at 16 MiB" {
+	start_qga
+	run --separate-stderr qga --capture -- head -c 17000000 /dev/zero
+	[ "$status" -eq 0 ]
+	[ "${#output}" -eq 0 ] || true
+	[[ "$stderr" == *"cut the command's stdout at 16 MiB"* ]]
+}
+
+@test "an unwritable --tmpdir falls back to --capture with a note" {
+	start_qga
+	run --separate-stderr qga --tmpdir /proc -- echo still works
+	[ "$status" -eq 0 ]
+	[ "$output" = "still works" ]
+	[[ "$stderr" == *"falling back to --capture"* ]]
+}
+
+@test "no output files are left in the guest" {
+	start_qga
+	mkdir "$T/tmp"
+	run qga --tmpdir "$T/tmp" -- sh -c 'echo hi; echo there >&2'
+	[ "$status" -eq 0 ]
+	[ -z "$(ls -A "$T/tmp")" ]
+}
+
+@test "--ping exits 0 when the agent answers" {
+	start_qga
+	run qga --ping
+	[ "$status" -eq 0 ]
+	[ -z "$output" ]
+}
+
+@test "--info prints guest-info as one JSON line" {
+	start_qga
+	run qga --info
+	[ "$status" -eq 0 ]
+	jq -e '(.version | test("^[0-9]+\\.")) and (.supported_commands | length > 10)' <<<"$output"
+}
+
+@test "--help prints the synopsis on stdout and exits 0" {
+	run --separate-stderr qga-exec --help
+	[ "$status" -eq 0 ]
+	[[ "${lines[0]}" == "usage: qga-exec --sock ADDR"* ]]
+	[ -z "$stderr" ]
+}
+
+@test "--version prints the version" {
+	run qga-exec --version
+	[ "$status" -eq 0 ]
+	[[ "$output" =~ ^qga-exec\ \(vmtest-tools\)\ [0-9]+\.[0-9]+\.[0-9]+$ ]]
+}
+
+@test "usage errors exit 2 before connecting" {
+	run qga-exec --sock /nonexistent
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"no COMMAND given"* ]]
+	run qga-exec -- true
+	[ "$status" -eq 2 ]
+	run qga-exec --sock /nonexistent --env 'BAD NAME=1' -- true
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"expected NAME=VALUE"* ]]
+	run qga-exec --sock /nonexistent --timeout soon -- true
+	[ "$status" -eq 2 ]
+	run qga-exec --sock /nonexistent --ping -- true
+	[ "$status" -eq 2 ]
+	run --separate-stderr qga-exec --no-such-flag
+	[ "$status" -eq 2 ]
+	[[ "$stderr" == *"usage: qga-exec"* ]]
+}
