@@ -17,49 +17,23 @@ set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(dirname "$here")
 bin=${VT_BIN:-$repo/build/bin}
-runs=${BENCH_RUNS:-30}
-
-log() { printf 'bench/qga: %s\n' "$*" >&2; }
-die() { log "$*"; exit 1; }
-missing() { log "$1 not found: $2"; exit 2; }
-
-[[ $runs =~ ^[1-9][0-9]*$ ]] || die "BENCH_RUNS must be a positive integer, not '$runs'"
-for prog in hyperfine jq timeout; do
-	command -v "$prog" >/dev/null || missing "$prog" "run 'make deps'"
-done
+bench=qga
+# shellcheck source=bench/common.bash
+. "$here/common.bash"
+require hyperfine jq timeout
 # qemu-ga lives in /usr/sbin, which a user's PATH may lack.
 qga=$(PATH=$PATH:/usr/sbin:/sbin command -v qemu-ga) ||
 	missing qemu-ga "run 'make deps' (Debian package qemu-guest-agent)"
 [[ -x $bin/qga-exec ]] || missing "$bin/qga-exec" "run 'make' (or set VT_BIN)"
 
-# The baseline interpreter, chosen as in bench/qmp.sh: a version manager's
-# python3 shim (pyenv: a bash script, ~100 ms a start) must not be timed.
-if [[ -n ${PYTHON:-} ]]; then
-	py=$(command -v "$PYTHON") || missing "$PYTHON" "set PYTHON to a python3 interpreter"
-elif [[ -x /usr/bin/python3 ]]; then
-	py=/usr/bin/python3
-elif command -v python3 >/dev/null; then
-	py=$(python3 -c 'import sys; print(sys.executable)')
-else
-	missing python3 "run 'make deps'"
-fi
+choose_python
 
 dir=$(mktemp -d "${TMPDIR:-/tmp}/vt-bench-qga.XXXXXX")
 qga_pid="" hf_pid=""
-# stop PID: SIGTERM, up to 5 s to go, then SIGKILL; reap it.
-stop() {
-	kill "$1" 2>/dev/null || return 0
-	for _ in {1..50}; do
-		kill -0 "$1" 2>/dev/null || break
-		sleep 0.1
-	done
-	kill -KILL "$1" 2>/dev/null || true
-	wait "$1" 2>/dev/null || true
-}
 cleanup() {
 	[[ -z $hf_pid ]] || stop "$hf_pid"
 	[[ -z $qga_pid ]] || stop "$qga_pid"
-	rm -rf "$dir"
+	rm -rf "$dir" "${state:-}"
 }
 trap cleanup EXIT
 trap 'exit 130' INT
@@ -67,7 +41,10 @@ trap 'exit 143' TERM
 
 sock=$dir/qga.sock
 (( ${#sock} < 108 )) || die "socket path too long for AF_UNIX: $sock (set TMPDIR)"
-mkdir "$dir/state"
+# The agent's state directory on tmpfs, as in a guest (qemu-ga's default is
+# /var/run, a tmpfs): qemu-ga rewrites and fsyncs its state file on every
+# guest-file-open, which costs milliseconds on a disk and nothing in a guest.
+state=$(mktemp -d "$( [[ -d /dev/shm ]] && echo /dev/shm || echo "$dir")/vt-bench-qga-state.XXXXXX")
 
 # As in the notes (qmp-qga.md §8): its own statedir (absolute, writable; the
 # default is /var/run), no config file (QGA_CONF pointing nowhere: 7.2 has
@@ -96,7 +73,7 @@ agent_died() {
 }
 
 log "starting $qga (socket $sock)"
-QGA_CONF=/nonexistent "$qga" -m unix-listen -p "$sock" -t "$dir/state" \
+QGA_CONF=/nonexistent "$qga" -m unix-listen -p "$sock" -t "$state" \
 	-b "$blocked" </dev/null >"$dir/qga.log" 2>&1 &
 qga_pid=$!
 # Ready = socket present AND process alive: a failed start (bad statedir,
@@ -111,9 +88,10 @@ done
 sleep 0.1
 alive || { cat "$dir/qga.log" >&2; die "qemu-ga exited after creating its socket"; }
 
-names=("qga-exec true" "qga-exec --poll-initial 200ms true" "python3 qga_raw.py true")
+names=("qga-exec true" "qga-exec --capture true" "qga-exec --poll-initial 200ms true" "python3 qga_raw.py true")
 argvs=(
 	"$(printf '%q ' "$bin/qga-exec" --sock "$sock" -- true)"
+	"$(printf '%q ' "$bin/qga-exec" --sock "$sock" --capture -- true)"
 	"$(printf '%q ' "$bin/qga-exec" --sock "$sock" --poll-initial 200ms -- true)"
 	"$(printf '%q ' "$py" "$here/qga_raw.py" "$sock" true)"
 )
@@ -142,22 +120,12 @@ for i in "${!names[@]}"; do
 	check "$i"
 done
 
-hf_args=()
-for i in "${!names[@]}"; do
-	hf_args+=(-n "${names[i]}" "${argvs[i]}")
-done
 json=$dir/hyperfine.json
-# Sequential runs, one client at a time, which is all qemu-ga serves.  In
-# the background so that a SIGTERM to this script interrupts the wait (bash
-# runs traps only between foreground commands) and cleanup stops it.
-hyperfine -N --warmup 3 --runs "$runs" --export-json "$json" "${hf_args[@]}" >&2 &
-hf_pid=$!
-if ! wait "$hf_pid"; then
-	hf_pid=
+# Sequential runs, one client at a time, which is all qemu-ga serves.
+if ! time_commands "$json"; then
 	alive || agent_died "during the hyperfine run"
 	die "hyperfine failed"
 fi
-hf_pid=
 alive || agent_died "during the hyperfine run"
 
 # The python client's own exchange time (connect to exit status), without

@@ -14,45 +14,16 @@ set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(dirname "$here")
 bin=${VT_BIN:-$repo/build/bin}
-runs=${BENCH_RUNS:-30}
-
-log() { printf 'bench/qmp: %s\n' "$*" >&2; }
-die() { log "$*"; exit 1; }
-missing() { log "$1 not found: $2"; exit 2; }
-
-[[ $runs =~ ^[1-9][0-9]*$ ]] || die "BENCH_RUNS must be a positive integer, not '$runs'"
-for prog in hyperfine socat qemu-system-x86_64 jq; do
-	command -v "$prog" >/dev/null || missing "$prog" "run 'make deps'"
-done
+bench=qmp
+# shellcheck source=bench/common.bash
+. "$here/common.bash"
+require hyperfine socat qemu-system-x86_64 jq
 [[ -x $bin/qmp-send ]] || missing "$bin/qmp-send" "run 'make' (or set VT_BIN)"
 
-# The baseline interpreter.  The python3 first on PATH may be a version
-# manager's shim (pyenv's is a bash script costing ~100 ms a start), and
-# timing that would measure the shim, not Python.  So: $PYTHON if set, else
-# Debian's /usr/bin/python3 (what 'make deps' installs), else whatever
-# interpreter the python3 on PATH resolves to.
-if [[ -n ${PYTHON:-} ]]; then
-	py=$(command -v "$PYTHON") || missing "$PYTHON" "set PYTHON to a python3 interpreter"
-elif [[ -x /usr/bin/python3 ]]; then
-	py=/usr/bin/python3
-elif command -v python3 >/dev/null; then
-	py=$(python3 -c 'import sys; print(sys.executable)')
-else
-	missing python3 "run 'make deps'"
-fi
+choose_python
 
 dir=$(mktemp -d "${TMPDIR:-/tmp}/vt-bench-qmp.XXXXXX")
 qemu_pid="" hf_pid=""
-# stop PID: SIGTERM, up to 5 s to go, then SIGKILL; reap it.
-stop() {
-	kill "$1" 2>/dev/null || return 0
-	for _ in {1..50}; do
-		kill -0 "$1" 2>/dev/null || break
-		sleep 0.1
-	done
-	kill -KILL "$1" 2>/dev/null || true
-	wait "$1" 2>/dev/null || true
-}
 cleanup() {
 	[[ -z $hf_pid ]] || stop "$hf_pid"
 	[[ -z $qemu_pid ]] || stop "$qemu_pid"
@@ -122,17 +93,8 @@ for _ in {1..20}; do
 	fi
 done
 
-hf_args=()
-for i in "${!names[@]}"; do
-	hf_args+=(-n "${names[i]}" "${argvs[i]}")
-done
 json=$dir/hyperfine.json
-# In the background so that a SIGTERM to this script interrupts the wait
-# (bash runs traps only between foreground commands) and cleanup stops it.
-hyperfine -N --warmup 3 --runs "$runs" --export-json "$json" "${hf_args[@]}" >&2 &
-hf_pid=$!
-wait "$hf_pid" || die "hyperfine failed"
-hf_pid=
+time_commands "$json" || die "hyperfine failed"
 
 jq -c '
 	def r: . * 1000 | round / 1000;

@@ -23,7 +23,7 @@ qga() { qga-exec --sock "$T/qga.sock" "$@"; }
 @test "a command the guest cannot find exits 127" {
 	start_qga
 	run -127 qga -- no-such-command-here
-	[[ "$output" == *"no-such-command-here"*"No such file or directory"* ]]
+	[[ "$output" == *"no-such-command-here"*"not found"* ]]
 }
 
 @test "a command the guest cannot execute exits 126" {
@@ -148,29 +148,23 @@ qga() { qga-exec --sock "$T/qga.sock" "$@"; }
 	wait_for_gone "$(cat "$T/pid")" 3
 }
 
-@test "SIGINT stops the guest command and exits 130" {
+# stops_on SIGNAL STATUS: the signal to qga-exec stops the guest command,
+# and qga-exec exits with STATUS.
+stops_on() {
 	start_qga
 	# Not through the qga function: $! must be qga-exec itself.
 	qga-exec --sock "$T/qga.sock" -- sh -c "echo \$\$ >'$T/pid'; exec sleep 60" &
 	local pid=$! rc=0
 	wait_for_content "$T/pid"
-	kill -INT "$pid"
+	kill -"$1" "$pid"
 	wait "$pid" || rc=$?
-	[ "$rc" -eq 130 ]
+	[ "$rc" -eq "$2" ]
 	wait_for_gone "$(cat "$T/pid")" 3
 }
 
-@test "SIGTERM stops the guest command and exits 143" {
-	start_qga
-	# Not through the qga function: $! must be qga-exec itself.
-	qga-exec --sock "$T/qga.sock" -- sh -c "echo \$\$ >'$T/pid'; exec sleep 60" &
-	local pid=$! rc=0
-	wait_for_content "$T/pid"
-	kill -TERM "$pid"
-	wait "$pid" || rc=$?
-	[ "$rc" -eq 143 ]
-	wait_for_gone "$(cat "$T/pid")" 3
-}
+@test "SIGINT stops the guest command and exits 130" { stops_on INT 130; }
+@test "SIGTERM stops the guest command and exits 143" { stops_on TERM 143; }
+@test "SIGHUP stops the guest command and exits 129" { stops_on HUP 129; }
 
 @test "a closed pipe stops the guest command and exits 141" {
 	start_qga

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "base64.h"
+#include "cli.h"
 #include "diag.h"
 #include "jsonl.h"
 #include "parse.h"
@@ -108,24 +109,6 @@ struct options {
 };
 
 static void
-usage(void)
-{
-	fputs(usage_text, stderr);
-	exit(EXIT_USAGE);
-}
-
-static int64_t
-duration_option(const char *flag, const char *text)
-{
-	int64_t ms;
-
-	if (parse_duration_ms(text, &ms) < 0)
-		die(EXIT_USAGE, "%s: invalid duration '%s' (as 500ms, 5s, 2m)",
-		    flag, text);
-	return ms;
-}
-
-static void
 parse_options(int argc, char **argv, struct options *o)
 {
 	struct request *r = &o->request;
@@ -141,25 +124,20 @@ parse_options(int argc, char **argv, struct options *o)
 	    NULL)) != -1) {
 		switch (c) {
 		case 's': o->sock = optarg; break;
-		case 'w': o->wait_ms = duration_option("--wait", optarg); break;
+		case 'w': o->wait_ms = cli_duration("--wait", optarg); break;
 		case 't':
-			o->run.timeout_ms = duration_option("--timeout", optarg);
+			o->run.timeout_ms = cli_duration("--timeout", optarg);
 			break;
 		case OPT_KILL_AFTER:
-			o->run.kill_after_ms = duration_option("--kill-after",
+			o->run.kill_after_ms = cli_duration("--kill-after",
 			    optarg);
 			break;
 		case OPT_RPC_TIMEOUT:
-			o->run.rpc_timeout_ms = duration_option("--rpc-timeout",
+			o->run.rpc_timeout_ms = cli_duration("--rpc-timeout",
 			    optarg);
 			break;
 		case 'C': r->cwd = optarg; break;
-		case 'e':
-			r->env = realloc(r->env, (r->nenv + 1) * sizeof(*r->env));
-			if (r->env == NULL)
-				die(EXIT_USAGE, "out of memory");
-			r->env[r->nenv++] = optarg;
-			break;
+		case 'e': cli_push(&r->env, &r->nenv, optarg); break;
 		case 'E': r->env_host = true; break;
 		case 'i': o->read_stdin = true; break;
 		case 'm': r->merge = true; break;
@@ -167,11 +145,11 @@ parse_options(int argc, char **argv, struct options *o)
 		case OPT_TMPDIR: o->run.tmpdir = optarg; break;
 		case OPT_JSON: o->json = true; break;
 		case OPT_POLL_INITIAL:
-			o->run.poll_initial_ms = duration_option("--poll-initial",
+			o->run.poll_initial_ms = cli_duration("--poll-initial",
 			    optarg);
 			break;
 		case OPT_POLL_MAX:
-			o->run.poll_max_ms = duration_option("--poll-max", optarg);
+			o->run.poll_max_ms = cli_duration("--poll-max", optarg);
 			break;
 		case OPT_PING: o->ping = true; break;
 		case OPT_INFO: o->info = true; break;
@@ -183,7 +161,7 @@ parse_options(int argc, char **argv, struct options *o)
 			printf("qga-exec (vmtest-tools) %s\n", VERSION);
 			exit(EXIT_OK);
 		default:
-			usage();
+			cli_usage(usage_text);
 		}
 	}
 	r->argv = argv + optind;

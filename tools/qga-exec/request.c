@@ -13,8 +13,7 @@ extern char **environ;
  * qga-exec has already opened for reading and unlinks them at once (the
  * open handles keep the data, and nothing is left behind however the run
  * ends), exports the --env words, changes directory, and becomes the
- * command, through setsid where there is one so that a timeout can stop
- * the command's whole process group without touching the agent's.
+ * command, so that the pid guest-exec returns is the command's own.
  */
 static const char wrapper[] =
 	"mode=$1 out=$2 err=$3 dir=$4 n=$5\n"
@@ -26,7 +25,6 @@ static const char wrapper[] =
 	"esac\n"
 	"while [ \"$n\" -gt 0 ]; do export \"$1\"; shift; n=$((n - 1)); done\n"
 	"if [ -n \"$dir\" ]; then cd -- \"$dir\" || exit 126; fi\n"
-	"if command -v setsid >/dev/null 2>&1; then exec setsid -- \"$@\"; fi\n"
 	"exec \"$@\"\n";
 
 static bool
@@ -182,6 +180,24 @@ request_exec_args(const struct request *r, enum output_route route,
 	return args;
 }
 
+/*
+ * Signals a process and all its descendants, found through
+ * /proc/PID/task/TID/children and all collected before any is signalled.
+ * The command shares the agent's process group: a group kill is no option.
+ */
+static const char killer[] =
+	"sig=$1 pids=\n"
+	"walk() {\n"
+	"	pids=\"$pids $1\"\n"
+	"	for t in /proc/$1/task/*/children; do\n"
+	"		[ -r \"$t\" ] || continue\n"
+	"		for c in $(cat \"$t\"); do walk \"$c\"; done\n"
+	"	done\n"
+	"}\n"
+	"walk \"$2\"\n"
+	"kill -s \"$sig\" $pids 2>/dev/null\n"
+	"exit 0\n";
+
 json_t *
 request_kill_args(const char *signal, long long pid)
 {
@@ -189,6 +205,5 @@ request_kill_args(const char *signal, long long pid)
 
 	snprintf(id, sizeof(id), "%lld", pid);
 	return json_pack("{s:s,s:[s,s,s,s,s]}", "path", "/bin/sh", "arg", "-c",
-	    "kill -s \"$1\" -- \"-$2\" 2>/dev/null || kill -s \"$1\" \"$2\"",
-	    "sh", signal, id);
+	    killer, "sh", signal, id);
 }

@@ -44,7 +44,7 @@ int request_check(const struct request *r, char *why, size_t whylen);
 json_t *request_exec_args(const struct request *r, enum output_route route,
     const char *out_path, const char *err_path, bool merged_enum);
 
-/* The guest-exec arguments of `kill -s SIGNAL` for pid's process group. */
+/* The guest-exec arguments that send SIGNAL to pid and its descendants. */
 json_t *request_kill_args(const char *signal, long long pid);
 
 #endif

@@ -249,7 +249,7 @@ drain(struct run *run, struct tail *t, bool exited, bool *more)
 	return rc;
 }
 
-/* Starts `kill -s SIGNAL` for the command's process group. */
+/* Starts a guest `kill -s SIGNAL` of the command and its descendants. */
 static void
 send_signal(struct run *run, const char *signal)
 {

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "args.h"
+#include "cli.h"
 #include "diag.h"
 #include "jsonl.h"
 #include "parse.h"
@@ -100,33 +101,6 @@ struct options {
 };
 
 static void
-usage(void)
-{
-	fputs(usage_text, stderr);
-	exit(EXIT_USAGE);
-}
-
-static int64_t
-duration_option(const char *flag, const char *text)
-{
-	int64_t ms;
-
-	if (parse_duration_ms(text, &ms) < 0)
-		die(EXIT_USAGE, "%s: invalid duration '%s' (as 500ms, 5s, 2m)",
-		    flag, text);
-	return ms;
-}
-
-static void
-push(char ***list, int *count, char *item)
-{
-	*list = realloc(*list, (*count + 1) * sizeof(**list));
-	if (*list == NULL)
-		die(EXIT_USAGE, "out of memory");
-	(*list)[(*count)++] = item;
-}
-
-static void
 parse_options(int argc, char **argv, struct options *o)
 {
 	int c;
@@ -137,9 +111,9 @@ parse_options(int argc, char **argv, struct options *o)
 	    NULL)) != -1) {
 		switch (c) {
 		case 's': o->sock = optarg; break;
-		case 'w': o->wait_ms = duration_option("--wait", optarg); break;
+		case 'w': o->wait_ms = cli_duration("--wait", optarg); break;
 		case 't':
-			o->timeout_ms = duration_option("--timeout", optarg);
+			o->timeout_ms = cli_duration("--timeout", optarg);
 			break;
 		case OPT_OOB: o->oob = true; break;
 		case OPT_GREETING: o->greeting = true; break;
@@ -148,9 +122,9 @@ parse_options(int argc, char **argv, struct options *o)
 		case 'k': o->keep_going = true; break;
 		case 'e': o->events = true; break;
 		case OPT_WAIT_EVENT: o->wait_event = optarg; break;
-		case OPT_MATCH: push(&o->matches, &o->nmatches, optarg); break;
+		case OPT_MATCH: cli_push(&o->matches, &o->nmatches, optarg); break;
 		case 'f': o->follow = true; break;
-		case OPT_HMP: push(&o->hmp, &o->nhmp, optarg); break;
+		case OPT_HMP: cli_push(&o->hmp, &o->nhmp, optarg); break;
 		case 'h':
 			fputs(usage_text, stdout);
 			fputs(help_text, stdout);
@@ -159,7 +133,7 @@ parse_options(int argc, char **argv, struct options *o)
 			printf("qmp-send (vmtest-tools) %s\n", VERSION);
 			exit(EXIT_OK);
 		default:
-			usage();
+			cli_usage(usage_text);
 		}
 	}
 	o->command = argv + optind;

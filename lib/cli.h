@@ -1,0 +1,21 @@
+/*
+ * cli: the option-parsing chores every tool's main.c shares: the usage
+ * exit, duration arguments, repeatable options.  Misuse exits 2 with one
+ * message naming the flag, as the exit-status table says.
+ */
+#ifndef VT_CLI_H
+#define VT_CLI_H
+
+#include <stdint.h>
+#include <stdnoreturn.h>
+
+/* Prints usage_text on stderr and exits 2. */
+noreturn void cli_usage(const char *usage_text);
+
+/* The milliseconds of a DURATION argument of flag, or exit 2 naming it. */
+int64_t cli_duration(const char *flag, const char *text);
+
+/* Appends item to a growing list (a repeatable option). */
+void cli_push(char ***list, int *count, char *item);
+
+#endif
