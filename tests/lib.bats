@@ -14,6 +14,7 @@ unit() {
 @test "jsonl: whole-line parsing, one-line encoding, excerpts" { unit jsonl; }
 @test "linereader: CRLF, pieces, NULs, EOF, maximum, sentinel skipping" { unit linereader; }
 @test "parse: durations and sizes, bounds, formatting back" { unit parse; }
+@test "qga: version tuples, exec-status and file-read decoding" { unit qga; }
 @test "sock: addresses, listening on paths and port 0, connecting" { unit sock; }
 
 @test "every unit test program has a test here" {

@@ -227,6 +227,27 @@ stops_on() {
 	grep -q "the guest agent went away" "$T/err"
 }
 
+# A fake agent that answers the sync, then does what $1 says.
+fake_agent() {
+	start_fake_peer "IFS= read -r -d '}' req; id=\${req##*:}
+printf '\\377{\"return\": %s}\\n' \"\$id\"
+$1"
+}
+
+@test "an agent that stops answering: 69 after --rpc-timeout" {
+	fake_agent "sleep 10"
+	run qga-exec --sock "$T/fake.sock" --rpc-timeout 500ms -- true
+	[ "$status" -eq 69 ]
+	[[ "$output" == *"the agent did not answer within 500ms"* ]]
+}
+
+@test "an agent that answers garbage: 76" {
+	fake_agent "read -r line; printf 'this is not json\\n'; sleep 5"
+	run qga-exec --sock "$T/fake.sock" -- true
+	[ "$status" -eq 76 ]
+	[[ "$output" == *"protocol error"*"this is not json"* ]]
+}
+
 @test "an agent that refuses guest-exec: exits 1" {
 	start_qga guest-exec
 	run qga --capture -- true
