@@ -23,12 +23,12 @@ endif
 
 ALL_CFLAGS := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow \
 	-Wstrict-prototypes -Wmissing-prototypes -Wformat=2 -Wno-format-nonliteral \
-	-Ilib -DVERSION='"$(VERSION)"' -MMD -MP $(SANFLAGS) \
+	-pthread -Ilib -DVERSION='"$(VERSION)"' -MMD -MP $(SANFLAGS) \
 	$(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null) $(CFLAGS)
-ALL_LDFLAGS := $(SANFLAGS) $(LDFLAGS)
+ALL_LDFLAGS := $(SANFLAGS) -pthread $(LDFLAGS)
 LIBS := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
 
-TOOLS := qmp-send qga-exec
+TOOLS := qmp-send qga-exec nbd-fault
 LIB_SRCS := $(wildcard lib/*.c)
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 UNIT_SRCS := $(wildcard tests/unit/*.c)
@@ -57,7 +57,15 @@ $(BUILD)/bin/$(1): $(patsubst %.c,$(BUILD)/%.o,$(wildcard tools/$(1)/*.c)) $(BUI
 endef
 $(foreach t,$(TOOLS),$(eval $(call tool_rule,$(t))))
 
-$(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(BUILD)/lib/libvt.a
+# Unit tests and fuzz targets take what they test from lib/ and from the
+# tools' own parts: every tool file but its main.c, in one more archive.
+PART_SRCS := $(filter-out %/main.c,$(wildcard tools/*/*.c))
+PART_OBJS := $(PART_SRCS:%.c=$(BUILD)/%.o)
+$(BUILD)/lib/libparts.a: $(PART_OBJS)
+	@mkdir -p $(@D)
+	ar rcs $@ $^
+
+$(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(BUILD)/lib/libparts.a $(BUILD)/lib/libvt.a
 	@mkdir -p $(@D)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
 
@@ -81,17 +89,22 @@ check: deps
 	@if [ -n "$$(ls $(SAN_REPORTS))" ]; then \
 		cat $(SAN_REPORTS)/*; echo "make check: sanitizer reports above" >&2; exit 1; fi
 
-# libFuzzer targets, always built with clang and both sanitizers.
+# libFuzzer targets, always built with clang and both sanitizers.  What
+# they test is compiled once, instrumented, into build/fuzz/obj.
 FUZZ_CC ?= clang
 FUZZ_TARGETS := $(patsubst fuzz/%.c,build/fuzz/%,$(wildcard fuzz/*.c))
-FUZZ_LIB_SRCS := $(LIB_SRCS)
+FUZZ_FLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -pthread -Ilib -DVERSION='"$(VERSION)"' \
+	$(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
+FUZZ_OBJS := $(patsubst %.c,build/fuzz/obj/%.o,$(LIB_SRCS) $(PART_SRCS))
 fuzz: $(FUZZ_TARGETS)
-build/fuzz/%: fuzz/%.c $(FUZZ_LIB_SRCS) $(wildcard lib/*.h)
+build/fuzz/obj/%.o: %.c
 	@mkdir -p $(@D)
-	$(FUZZ_CC) -std=c11 -D_GNU_SOURCE -g -O1 -Ilib -DVERSION='"$(VERSION)"' \
-		-fsanitize=fuzzer,address,undefined \
-		$(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null) \
-		-o $@ $< $(FUZZ_LIB_SRCS) $(LIBS)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link,address,undefined -MMD -MP -c -o $@ $<
+build/fuzz/libfuzzparts.a: $(FUZZ_OBJS)
+	ar rcs $@ $^
+build/fuzz/%: fuzz/%.c build/fuzz/libfuzzparts.a $(wildcard fuzz/*.h)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -fsanitize=fuzzer,address,undefined \
+		-o $@ $< build/fuzz/libfuzzparts.a $(LIBS)
 
 FUZZ_SECONDS ?= 60
 fuzz-run: fuzz

@@ -6,41 +6,18 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "ascii.h"
 #include "parse.h"
 
 /* The multiplier letters of parse_size, the n-th meaning 1024^(n+1). */
 static const char size_units[] = "kmgtpe";
-
-static bool
-is_digit(char c)
-{
-	return c >= '0' && c <= '9';
-}
-
-/* ASCII only: the locale must not change what a flag means. */
-static char
-to_lower(char c)
-{
-	return c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
-}
-
-/* Whether s equals lower, a lowercase string, ignoring the case of s. */
-static bool
-equal_nocase(const char *s, const char *lower)
-{
-	while (*lower != '\0' && to_lower(*s) == *lower) {
-		s++;
-		lower++;
-	}
-	return *s == '\0' && *lower == '\0';
-}
 
 static size_t
 span_digits(const char *s)
 {
 	size_t n = 0;
 
-	while (is_digit(s[n]))
+	while (ascii_is_digit(s[n]))
 		n++;
 	return n;
 }
@@ -134,14 +111,14 @@ parse_size(const char *s, uint64_t *bytes)
 		goto invalid;
 	suffix = s + len;
 	for (i = 0; size_units[i] != '\0'; i++) {
-		if (to_lower(*suffix) == size_units[i]) {
+		if (ascii_to_lower(*suffix) == size_units[i]) {
 			shift = 10 * (unsigned int)(i + 1);
 			suffix++;
 			break;
 		}
 	}
-	if (!equal_nocase(suffix, "") && !equal_nocase(suffix, "b") &&
-	    !(shift != 0 && equal_nocase(suffix, "ib")))
+	if (!ascii_equal_nocase(suffix, "") && !ascii_equal_nocase(suffix, "b") &&
+	    !(shift != 0 && ascii_equal_nocase(suffix, "ib")))
 		goto invalid;
 
 	if (digits_value(s, len, UINT64_MAX >> shift, &v) == -1) {

@@ -157,10 +157,12 @@ unix_socket(const char *path,
  * for a listener (passive).  Tries each address getaddrinfo(3) gives.
  */
 static int
-tcp_socket(const char *host, const char *port, bool passive)
+tcp_socket(const struct sock_addr *addr, bool passive)
 {
 	struct addrinfo hints = { .ai_socktype = SOCK_STREAM,
+	    .ai_family = addr->family,
 	    .ai_flags = passive ? AI_PASSIVE : 0 }, *res, *ai;
+	const char *host = addr->host, *port = addr->port;
 	int fd = -1, saved = ECONNREFUSED, one = 1, rc;
 
 	rc = getaddrinfo(host, port, &hints, &res);
@@ -206,7 +208,7 @@ sock_connect(const struct sock_addr *addr, struct deadline retry_until)
 
 	for (;;) {
 		fd = addr->is_unix ? unix_socket(addr->path, connect) :
-		    tcp_socket(addr->host, addr->port, false);
+		    tcp_socket(addr, false);
 		if (fd >= 0 || !worth_retrying(errno) ||
 		    deadline_passed(retry_until))
 			return fd;
@@ -257,7 +259,7 @@ sock_listen(const struct sock_addr *addr, char *bound, size_t size)
 		if (fd >= 0)
 			snprintf(bound, size, "%s", addr->path);
 	} else {
-		fd = tcp_socket(addr->host, addr->port, true);
+		fd = tcp_socket(addr, true);
 		if (fd >= 0)
 			describe_tcp(fd, bound, size);
 	}

@@ -18,6 +18,7 @@ struct sock_addr {
 	char *path;		/* Unix socket path */
 	char *host;		/* TCP host, brackets removed */
 	char *port;		/* TCP port */
+	int family;		/* AF_INET or AF_INET6 to insist on; 0: any */
 };
 
 /* Parses text into addr (free with sock_addr_free); -1, errno EINVAL if bad. */

@@ -12,8 +12,11 @@ replay() {
 
 @test "fuzz target base64 replays its corpus" { replay base64; }
 @test "fuzz target jsonl_reader replays its corpus" { replay jsonl_reader; }
+@test "fuzz target nbd_handshake replays its corpus" { replay nbd_handshake; }
+@test "fuzz target nbd_request replays its corpus" { replay nbd_request; }
 @test "fuzz target parse replays its corpus" { replay parse; }
 @test "fuzz target qga_reply replays its corpus" { replay qga_reply; }
+@test "fuzz target rules replays its corpus" { replay rules; }
 
 @test "every fuzz target has a corpus and a test here" {
 	local f n

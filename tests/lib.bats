@@ -9,12 +9,14 @@ unit() {
 	[ "$status" -eq 0 ]
 }
 
+@test "backend: zero, memory, pattern, file" { unit backend; }
 @test "base64: RFC 4648 vectors, every byte, padding, in-place decoding" { unit base64; }
 @test "deadline: never, passed, poll timeouts, bounded sleeps" { unit deadline; }
 @test "jsonl: whole-line parsing, one-line encoding, excerpts" { unit jsonl; }
 @test "linereader: CRLF, pieces, NULs, EOF, maximum, sentinel skipping" { unit linereader; }
 @test "parse: durations and sizes, bounds, formatting back" { unit parse; }
 @test "qga: version tuples, exec-status and file-read decoding" { unit qga; }
+@test "rules: the rule file grammar, compat errors, matching" { unit rules; }
 @test "sock: addresses, listening on paths and port 0, connecting" { unit sock; }
 
 @test "every unit test program has a test here" {

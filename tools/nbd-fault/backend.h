@@ -1,0 +1,50 @@
+/*
+ * backend: what an nbd-fault export serves.  zero reads zeros and discards
+ * writes (the injector's disk), memory is a sparse RAM disk, file a real
+ * file or block device, pattern (read-only) holds in each 8 bytes their own
+ * offset, big-endian, as nbdkit's pattern plugin.  Every call is safe from
+ * many connection threads at once.
+ */
+#ifndef NBD_FAULT_BACKEND_H
+#define NBD_FAULT_BACKEND_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct backend;
+
+/*
+ * Opens "zero", "memory", "pattern" or "file:PATH".  size is the export
+ * size (for file, 0 means the file's own size; a larger size is refused).
+ * Returns NULL with one line in err.
+ */
+struct backend *backend_open(const char *spec, uint64_t size, bool readonly,
+    char *err, size_t errlen);
+void backend_close(struct backend *b);
+
+uint64_t backend_size(const struct backend *b);
+bool backend_readonly(const struct backend *b);	/* pattern always is */
+bool backend_is_zero(const struct backend *b);	/* reads are all zeros */
+
+/*
+ * The operations return 0, or a host errno (EIO, ENOSPC, ...).  Callers
+ * have checked the range against the size.
+ */
+int backend_read(struct backend *b, void *buf, uint64_t offset, size_t len);
+int backend_write(struct backend *b, const void *buf, uint64_t offset,
+    size_t len, bool fua);
+int backend_flush(struct backend *b);
+int backend_trim(struct backend *b, uint64_t offset, uint64_t len);
+int backend_zero(struct backend *b, uint64_t offset, uint64_t len,
+    bool may_trim);
+
+/*
+ * Block status for base:allocation: the extent starting at offset (at most
+ * len bytes): its length, and whether it is a hole and/or reads as zeros
+ * (NBD_STATE_HOLE = 1, NBD_STATE_ZERO = 2).
+ */
+int backend_extent(struct backend *b, uint64_t offset, uint64_t len,
+    uint64_t *extent_len, uint32_t *flags);
+
+#endif

@@ -1,0 +1,533 @@
+#include <sys/socket.h>
+
+#include <errno.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "conn.h"
+#include "jsonl.h"
+#include "nbd-proto.h"
+
+/* Read ahead in full mode; the compatible mode reads exactly, see below. */
+#define READ_AHEAD (256 * 1024)
+
+void
+conn_init(struct conn *c, struct server *srv, int fd, uint64_t index)
+{
+	memset(c, 0, sizeof(*c));
+	c->srv = srv;
+	c->fd = fd;
+	c->index = index;
+	rule_state_init(&c->rules, srv->rules, index, srv->seed);
+	c->matches = calloc(srv->rules->n + 1, sizeof(*c->matches));
+	c->peek_requests = rules_select_by_content(srv->rules, EV_REQUEST);
+	c->peek_options = rules_select_by_content(srv->rules, EV_OPTION);
+	/*
+	 * The injector reads exactly what each message needs, so bytes a
+	 * client sent beyond a cut stay in the kernel, and closing then
+	 * resets the connection.  Clients' error messages depend on that
+	 * (RST or FIN), so the compatible mode reads the same way.
+	 */
+	if (!srv->compat) {
+		c->in = malloc(READ_AHEAD);
+		c->in_cap = c->in != NULL ? READ_AHEAD : 0;
+	}
+}
+
+void
+conn_free(struct conn *c)
+{
+	rule_state_free(&c->rules);
+	free(c->matches);
+	free(c->in);
+	c->matches = NULL;
+	c->in = NULL;
+}
+
+void
+server_say(struct server *srv, int fd, const char *fmt, ...)
+{
+	char line[1024];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(line, sizeof(line) - 1, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	if ((size_t)n > sizeof(line) - 2)
+		n = sizeof(line) - 2;
+	line[n++] = '\n';
+	pthread_mutex_lock(&srv->out_lock);
+	if (write(fd, line, n) < 0) {
+		/* Nobody listens to our lines any more; go on serving. */
+	}
+	pthread_mutex_unlock(&srv->out_lock);
+}
+
+static const char *
+command_name(int command)
+{
+	static const char *names[] = { "read", "write", "disc", "flush",
+	    "trim", "cache", "zeroes", "block-status" };
+
+	return command >= 0 && command < 8 ? names[command] : NULL;
+}
+
+static const char *
+errno_name(uint32_t e)
+{
+	switch (e) {
+	case NBD_EPERM: return "EPERM";
+	case NBD_EIO: return "EIO";
+	case NBD_ENOMEM: return "ENOMEM";
+	case NBD_EINVAL: return "EINVAL";
+	case NBD_ENOSPC: return "ENOSPC";
+	case NBD_EOVERFLOW: return "EOVERFLOW";
+	case NBD_ENOTSUP: return "ENOTSUP";
+	case NBD_ESHUTDOWN: return "ESHUTDOWN";
+	}
+	return "?";
+}
+
+/*
+ * One line on stderr per injection and, with --log-json, one JSON object
+ * on stdout.  The compatible mode prints only what the injector prints.
+ */
+static void
+log_injection(struct conn *c, const struct message *m, const struct rule *r)
+{
+	const char *cmd = command_name(m->command);
+	char action[64], event[64], *text;
+	json_t *j;
+
+	if (r->action == ACT_ERROR)
+		snprintf(action, sizeof(action), "error %s",
+		    errno_name(r->errno_wire));
+	else if (r->action == ACT_DELAY)
+		snprintf(action, sizeof(action), "delay %" PRId64 "ms",
+		    r->delay_ms);
+	else
+		snprintf(action, sizeof(action), "%s", action_name(r->action));
+	snprintf(event, sizeof(event), "%s%s%s", event_name(m->event),
+	    cmd != NULL ? " " : "", cmd != NULL ? cmd : "");
+	if (!c->srv->compat)
+		server_say(c->srv, STDERR_FILENO, "nbd-fault: injecting %s at %s "
+		    "by rule %s (connection %" PRIu64 ")", action, event,
+		    r->name, c->index);
+	if (!c->srv->log_json)
+		return;
+	j = json_pack("{s:s,s:s,s:s,s:I}", "rule", r->name, "action",
+	    action_name(r->action), "event", event_name(m->event),
+	    "connection", (json_int_t)c->index);
+	if (r->action == ACT_ERROR)
+		json_object_set_new(j, "errno",
+		    json_string(errno_name(r->errno_wire)));
+	if (r->action == ACT_DELAY)
+		json_object_set_new(j, "delay_ms", json_integer(r->delay_ms));
+	if (cmd != NULL) {
+		json_object_set_new(j, "command", json_string(cmd));
+		json_object_set_new(j, "offset", json_integer(m->offset));
+		json_object_set_new(j, "length", json_integer(m->length));
+	}
+	text = jsonl_encode(j, NULL);
+	if (text != NULL) {
+		text[strlen(text) - 1] = '\0';
+		server_say(c->srv, STDOUT_FILENO, "%s", text);
+	}
+	free(text);
+	json_decref(j);
+}
+
+void
+conn_judge(struct conn *c, const struct message *m, struct verdict *v)
+{
+	const struct rule *rules = c->srv->rules->rules, *r;
+	size_t n, i;
+
+	v->actor = NULL;
+	v->point = m->size;
+	n = rules_match(c->srv->rules, &c->rules, m, c->matches);
+	if (n == 0)
+		return;
+	/*
+	 * The injector's two scans: before the I/O, the first matching rule
+	 * that is not "after" decides where the message is cut ("before"
+	 * acts at once, a count moves that many bytes); after the I/O, the
+	 * first matching rule acts.
+	 */
+	for (i = 0; i < n; i++) {
+		r = &rules[c->matches[i]];
+		if (r->when == WHEN_AFTER)
+			continue;
+		if (r->when == WHEN_BEFORE) {
+			v->actor = r;
+			v->point = 0;
+			return;
+		}
+		if ((uint64_t)r->when < m->size)
+			v->point = (size_t)r->when;
+		break;
+	}
+	v->actor = &rules[c->matches[0]];
+}
+
+static void
+sleep_ms(int64_t ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000 };
+
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
+
+/* Sends at most limit bytes of iov; the iov array is consumed. */
+static enum conn_status
+send_upto(struct conn *c, struct iovec *iov, int iovcnt, size_t limit)
+{
+	struct msghdr msg = { 0 };
+	size_t total = 0, keep;
+	ssize_t n;
+	int i;
+
+	/* Trim the vector to the limit. */
+	for (i = 0; i < iovcnt; i++) {
+		if (total + iov[i].iov_len >= limit) {
+			keep = limit - total;
+			iov[i].iov_len = keep;
+			iovcnt = i + (keep > 0);
+			break;
+		}
+		total += iov[i].iov_len;
+	}
+	while (iovcnt > 0) {
+		msg.msg_iov = iov;
+		msg.msg_iovlen = iovcnt;
+		n = sendmsg(c->fd, &msg, MSG_NOSIGNAL);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return CONN_STOP;	/* EPIPE, ECONNRESET: the client left */
+		while (iovcnt > 0 && (size_t)n >= iov->iov_len) {
+			n -= iov->iov_len;
+			iov++;
+			iovcnt--;
+		}
+		if (iovcnt > 0) {
+			iov->iov_base = (char *)iov->iov_base + n;
+			iov->iov_len -= n;
+		}
+	}
+	return CONN_OK;
+}
+
+enum conn_status
+conn_send_raw(struct conn *c, struct iovec *iov, int iovcnt)
+{
+	return send_upto(c, iov, iovcnt, SIZE_MAX);
+}
+
+/* Receives exactly len bytes, from what was read ahead first. */
+static enum conn_status
+recv_bytes(struct conn *c, unsigned char *buf, size_t len)
+{
+	size_t take;
+	ssize_t n;
+
+	while (len > 0) {
+		if (c->in_start < c->in_end) {
+			take = c->in_end - c->in_start;
+			if (take > len)
+				take = len;
+			memcpy(buf, c->in + c->in_start, take);
+			c->in_start += take;
+			buf += take;
+			len -= take;
+			continue;
+		}
+		/* Small reads go through the read-ahead buffer, big ones not. */
+		if (c->in != NULL && len < c->in_cap) {
+			n = read(c->fd, c->in, c->in_cap);
+			if (n > 0) {
+				c->in_start = 0;
+				c->in_end = n;
+				continue;
+			}
+		} else
+			n = read(c->fd, buf, len);
+		if (n > 0) {
+			buf += n;
+			len -= n;
+		} else if (n == 0 || errno != EINTR)
+			return CONN_STOP;	/* the client left */
+	}
+	return CONN_OK;
+}
+
+enum conn_status
+conn_peek(struct conn *c, void *buf, size_t len, size_t *got)
+{
+	ssize_t n;
+
+	*got = 0;
+	if (c->in == NULL) {
+		/* Reading exactly: let the kernel keep the bytes. */
+		do
+			n = recv(c->fd, buf, len, MSG_PEEK | MSG_WAITALL);
+		while (n < 0 && errno == EINTR);
+		if (n > 0)
+			*got = n;
+		return n == (ssize_t)len ? CONN_OK : CONN_STOP;
+	}
+	while (c->in_end - c->in_start < len) {
+		if (c->in_start > 0) {
+			memmove(c->in, c->in + c->in_start,
+			    c->in_end - c->in_start);
+			c->in_end -= c->in_start;
+			c->in_start = 0;
+		}
+		n = read(c->fd, c->in + c->in_end, c->in_cap - c->in_end);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			*got = c->in_end - c->in_start;
+			return CONN_STOP;
+		}
+		c->in_end += n;
+	}
+	memcpy(buf, c->in + c->in_start, len);
+	*got = len;
+	return CONN_OK;
+}
+
+enum conn_status
+conn_discard(struct conn *c, uint64_t len)
+{
+	unsigned char sink[65536];
+	size_t n;
+
+	while (len > 0) {
+		n = len < sizeof(sink) ? len : sizeof(sink);
+		if (recv_bytes(c, sink, n) != CONN_OK)
+			return CONN_STOP;
+		len -= n;
+	}
+	return CONN_OK;
+}
+
+/* Holds the connection without a word until the client gives up. */
+static void
+stall(struct conn *c)
+{
+	struct pollfd pfd = { .fd = c->fd, .events = POLLIN };
+	char sink[4096];
+	ssize_t n;
+
+	for (;;) {
+		if (poll(&pfd, 1, -1) < 0 && errno != EINTR)
+			return;
+		n = read(c->fd, sink, sizeof(sink));
+		if (n == 0 || (n < 0 && errno != EINTR))
+			return;
+	}
+}
+
+/* The actions that end the message where it was cut. */
+static enum conn_status
+finish(struct conn *c, const struct rule *r)
+{
+	struct linger lg = { 1, 0 };
+
+	switch (r->action) {
+	case ACT_EXIT:
+		server_say(c->srv, STDOUT_FILENO,
+		    "Closing connection on rule match %s", r->name);
+		close(c->fd);
+		exit(0);
+	case ACT_RESET:
+		setsockopt(c->fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+		break;
+	case ACT_STALL:
+		stall(c);
+		break;
+	default:
+		break;
+	}
+	return CONN_STOP;
+}
+
+static uint64_t
+next_random(struct conn *c)
+{
+	uint64_t x = c->rules.rng ? c->rules.rng : 0x9e3779b97f4a7c15ULL;
+
+	x ^= x << 13;
+	x ^= x >> 7;
+	x ^= x << 17;
+	c->rules.rng = x;
+	return x;
+}
+
+static void
+flip_bits(struct conn *c, unsigned char *buf, size_t len, unsigned bits)
+{
+	uint64_t bit;
+
+	while (len > 0 && bits-- > 0) {
+		bit = next_random(c) % (len * 8);
+		buf[bit / 8] ^= (unsigned char)(1u << (bit % 8));
+	}
+}
+
+/* The message flattened, for actions that change its bytes. */
+static unsigned char *
+flatten(const struct iovec *iov, int iovcnt, size_t size)
+{
+	unsigned char *copy = malloc(size ? size : 1), *p = copy;
+	int i;
+
+	for (i = 0; copy != NULL && i < iovcnt; i++) {
+		memcpy(p, iov[i].iov_base, iov[i].iov_len);
+		p += iov[i].iov_len;
+	}
+	return copy;
+}
+
+/* Sends the first point bytes, pauses, then sends the rest. */
+static enum conn_status
+send_with_pause(struct conn *c, struct iovec *iov, int iovcnt, size_t size,
+    size_t point, int64_t ms)
+{
+	enum conn_status st;
+	struct iovec part;
+	unsigned char *flat;
+
+	if (point == 0) {
+		sleep_ms(ms);
+		return send_upto(c, iov, iovcnt, SIZE_MAX);
+	}
+	if (point >= size) {
+		st = send_upto(c, iov, iovcnt, SIZE_MAX);
+		if (st == CONN_OK)
+			sleep_ms(ms);
+		return st;
+	}
+	flat = flatten(iov, iovcnt, size);
+	if (flat == NULL)
+		return CONN_STOP;
+	part = (struct iovec){ flat, point };
+	st = send_upto(c, &part, 1, SIZE_MAX);
+	if (st == CONN_OK) {
+		sleep_ms(ms);
+		part = (struct iovec){ flat + point, size - point };
+		st = send_upto(c, &part, 1, SIZE_MAX);
+	}
+	free(flat);
+	return st;
+}
+
+enum conn_status
+conn_send(struct conn *c, const struct message *m, const struct verdict *v,
+    struct iovec *iov, int iovcnt)
+{
+	struct verdict judged;
+	const struct rule *r;
+	enum conn_status st;
+	struct iovec one;
+	size_t cut;
+
+	if (v == NULL) {
+		conn_judge(c, m, &judged);
+		v = &judged;
+	}
+	r = v->actor;
+	if (r == NULL)
+		return send_upto(c, iov, iovcnt, SIZE_MAX);
+	log_injection(c, m, r);
+	switch (r->action) {
+	case ACT_ERROR:
+		c->wire_errno = r->errno_wire;
+		return CONN_ERROR;
+	case ACT_DELAY:
+		return send_with_pause(c, iov, iovcnt, m->size, v->point,
+		    r->delay_ms);
+	case ACT_CORRUPT:
+	case ACT_TRUNCATE:
+		one.iov_base = flatten(iov, iovcnt, m->size);
+		if (one.iov_base == NULL)
+			return CONN_STOP;
+		one.iov_len = m->size;
+		if (r->action == ACT_CORRUPT)
+			flip_bits(c, one.iov_base, m->size, r->corrupt_bits);
+		else {
+			cut = v->point > 0 && v->point < m->size ? v->point :
+			    m->size / 2;
+			one.iov_len = cut;
+		}
+		{
+			void *base = one.iov_base;
+
+			st = send_upto(c, &one, 1, SIZE_MAX);
+			free(base);
+		}
+		return st;
+	default:
+		st = send_upto(c, iov, iovcnt, v->point);
+		return st == CONN_OK ? finish(c, r) : st;
+	}
+}
+
+enum conn_status
+conn_recv(struct conn *c, const struct message *m, const struct verdict *v,
+    void *buf)
+{
+	struct verdict judged;
+	const struct rule *r;
+	enum conn_status st;
+	unsigned char *p = buf;
+	size_t cut;
+
+	if (v == NULL) {
+		conn_judge(c, m, &judged);
+		v = &judged;
+	}
+	r = v->actor;
+	if (r == NULL)
+		return recv_bytes(c, p, m->size);
+	log_injection(c, m, r);
+	switch (r->action) {
+	case ACT_ERROR:
+		c->wire_errno = r->errno_wire;
+		st = recv_bytes(c, p, m->size);
+		return st == CONN_OK ? CONN_ERROR : st;
+	case ACT_DELAY:
+		st = recv_bytes(c, p, v->point);
+		if (st != CONN_OK)
+			return st;
+		sleep_ms(r->delay_ms);
+		return recv_bytes(c, p + v->point, m->size - v->point);
+	case ACT_CORRUPT:
+		st = recv_bytes(c, p, m->size);
+		if (st == CONN_OK)
+			flip_bits(c, p, m->size, r->corrupt_bits);
+		return st;
+	case ACT_TRUNCATE:
+		cut = v->point > 0 && v->point < m->size ? v->point :
+		    m->size / 2;
+		st = recv_bytes(c, p, cut);
+		memset(p + cut, 0, m->size - cut);
+		return st;
+	default:
+		st = recv_bytes(c, p, v->point);
+		return st == CONN_OK ? finish(c, r) : st;
+	}
+}
