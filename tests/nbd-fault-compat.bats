@@ -285,6 +285,15 @@ bad_config() {
 	[ "$(tail -n 1 "$T/inj.out")" = 'Closing connection on rule match inject-error "a"' ]
 }
 
+@test "request before: the server hangs up right after the handshake, without waiting for a request" {
+	printf '[inject-error]\nevent=request\nwhen=before\n' >"$T/r.ini"
+	start_nbd inj "$T/s.sock" "$T/r.ini"
+	run nbd_raw --timeout 5 --name foo "$NBD_ADDR" recv:1
+	[ "$output" = "recv:1: disconnected" ]
+	nbd_wait_exit inj
+	[ "$NBD_STATUS" -eq 0 ]
+}
+
 @test "a rule for another direction never fires: neg1 with io=read" {
 	requires qemu-io
 	printf '[inject-error]\nevent=neg1\nio=read\n' >"$T/r.ini"

@@ -535,6 +535,24 @@ bit_diff() {
 	[ "$(bit_diff 0 <<<"${output#readhex:0:65536: ok }")" = "65536 8" ]
 }
 
+@test "action=truncate: the READ data comes short (at when=100, else half), the rest never" {
+	printf '[inject-error t]\nevent=data\ncommand=read\naction=truncate\nwhen=100\nconnection=1\n' >"$T/r.ini"
+	printf '[inject-error t]\nevent=data\ncommand=read\naction=truncate\nconnection=1\n' >"$T/half.ini"
+	# a READ of 512 bytes at 0, cookie 1, then its reply header and data
+	local read=25609513000000000000000000000001000000000000000000000200 zeros
+	start_nbd srv -b memory -s 1M "$T/s.sock" "$T/r.ini"
+	run nbd_raw --timeout 2 "$NBD_ADDR" send:$read recv:16 recv:512
+	[ "${lines[1]}" = "recv:16: ok 67446698000000000000000000000001" ]
+	zeros=$(printf '%0200d' 0)
+	[ "${lines[2]}" = "recv:512: timeout $zeros" ]
+	run nbd_raw "$NBD_ADDR" read:0:512
+	[ "$output" = "read:0:512: ok" ]
+	start_nbd half -b memory -s 1M "$T/h.sock" "$T/half.ini"
+	run nbd_raw --timeout 2 "$NBD_ADDR" send:$read recv:16 recv:512
+	zeros=$(printf '%0512d' 0)
+	[ "${lines[2]}" = "recv:512: timeout $zeros" ]
+}
+
 # Faults: selectors.
 
 @test "command=write: reads pass, writes fail" {

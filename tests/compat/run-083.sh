@@ -80,7 +80,7 @@ mkdir -p "$SOCK_DIR"
 # one_case SERVER... -- ARGS: 083's check_disconnect, with the server
 # command given.
 one_case() {
-	local server=() proto event when extra_args= export_name=foo nbd_addr nbd_url pid tenths
+	local server=() proto event when extra_args='' export_name=foo nbd_addr nbd_url pid tenths
 	while [ "$1" != -- ]; do server+=("$1"); shift; done
 	shift
 	while true; do

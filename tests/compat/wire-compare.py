@@ -182,14 +182,22 @@ def run_server(argv, tmp, proto, cfg, classic):
         out, err = srv.communicate()
         return {"error": "no ready line: %r %r %r" % (first, out, err)}
     addr = first[len("Listening on "):].strip()
-    got, end = client(addr, classic)
-    deadline = time.time() + 1.5
-    while srv.poll() is None and time.time() < deadline:
-        time.sleep(0.02)
-    alive = srv.poll() is None
-    if alive:
-        srv.terminate()
-    out, err = srv.communicate()
+    try:
+        got, end = client(addr, classic)
+    except OSError as e:
+        got, end = b"", "client error: %s" % e
+    finally:
+        deadline = time.time() + 1.5
+        while srv.poll() is None and time.time() < deadline:
+            time.sleep(0.02)
+        alive = srv.poll() is None
+        if alive:
+            srv.terminate()
+    try:
+        out, err = srv.communicate(timeout=5)
+    except subprocess.TimeoutExpired:
+        srv.kill()
+        out, err = srv.communicate()
     return {
         "bytes": got,
         "end": end,

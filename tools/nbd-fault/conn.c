@@ -377,15 +377,44 @@ next_random(struct conn *c)
 	return x;
 }
 
-static void
-flip_bits(struct conn *c, unsigned char *buf, size_t len, unsigned bits)
+static bool
+bit_differs(const unsigned char *a, const unsigned char *b, uint64_t bit)
 {
-	uint64_t bit;
+	return ((a[bit / 8] ^ b[bit / 8]) >> (bit % 8)) & 1;
+}
 
-	while (len > 0 && bits-- > 0) {
-		bit = next_random(c) % (len * 8);
+/*
+ * Flips `bits` distinct random bits of buf.  A position already flipped
+ * is drawn again; past half of all the bits, flipping every bit and then
+ * restoring the rest keeps the draws few.
+ */
+static void
+flip_bits(struct conn *c, unsigned char *buf, size_t len, uint64_t bits)
+{
+	uint64_t total = (uint64_t)len * 8, bit, todo;
+	unsigned char *orig;
+	bool invert;
+	size_t i;
+
+	if (len == 0 || (orig = malloc(len)) == NULL)
+		return;
+	memcpy(orig, buf, len);
+	if (bits > total)
+		bits = total;
+	invert = bits > total / 2;
+	todo = invert ? total - bits : bits;
+	if (invert)
+		for (i = 0; i < len; i++)
+			buf[i] ^= 0xff;
+	while (todo > 0) {
+		bit = next_random(c) % total;
+		/* Flipped means differing from orig; inverted, the reverse. */
+		if (bit_differs(buf, orig, bit) != invert)
+			continue;
 		buf[bit / 8] ^= (unsigned char)(1u << (bit % 8));
+		todo--;
 	}
+	free(orig);
 }
 
 /* The message flattened, for actions that change its bytes. */

@@ -297,7 +297,12 @@ announce(const struct options *o, const char *bound)
 int
 main(int argc, char **argv)
 {
-	struct options o;
+	/*
+	 * The server lives as long as the process: connection threads may
+	 * still use it while main returns, so it is never freed, and static
+	 * so that it stays reachable to the end.
+	 */
+	static struct options o;
 	struct sock_addr addr;
 	struct pollfd pfd;
 	struct conn *c;
