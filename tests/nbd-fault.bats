@@ -507,9 +507,10 @@ bit_diff() {
 	requires qemu-io
 	printf '[inject-error s]\nevent=reply\ncommand=read\nconnection=1\naction=stall\n' >"$T/r.ini"
 	start_nbd srv -b memory -s 1M "$T/s.sock" "$T/r.ini"
-	nbd_raw --timeout 2 "$NBD_ADDR" read:0:512 >"$T/raw.out" &
+	nbd_raw --timeout 5 "$NBD_ADDR" read:0:512 >"$T/raw.out" &
 	local raw=$!
-	sleep 0.5
+	# Connection 1 must be the raw client: wait until the server stalls it.
+	wait_until 10 "the stall" grep -q "injecting stall" "$T/srv.err"
 	run qio "$(nbd_uri "$NBD_ADDR")" "write -P 1 0 512" "read -P 1 0 512"
 	[ "$status" -eq 0 ]
 	wait "$raw"
@@ -640,7 +641,7 @@ bit_diff() {
 	requires qemu-io stdbuf
 	printf '[inject-error t]\nevent=request\ncommand=read\ntrigger=%s\naction=error\n' "$T/trigger" >"$T/r.ini"
 	start_nbd srv -b memory -s 1M "$T/s.sock" "$T/r.ini"
-	start_peer qio timeout 60 stdbuf -oL qemu-io -f raw -c "read 0 512" -c "sleep 2000" -c "read 0 512" \
+	start_peer qio timeout 60 stdbuf -oL qemu-io -f raw -c "read 0 512" -c "sleep 5000" -c "read 0 512" \
 		"$(nbd_uri "$NBD_ADDR")"
 	wait_until 10 "the first read" grep -q '^read 512/512' "$T/qio.out"
 	touch "$T/trigger"
