@@ -12,6 +12,10 @@ CC ?= cc
 CFLAGS ?= -O2 -g
 PKG_CONFIG ?= pkg-config
 PKGS := jansson inih
+# Packages only some tools link, by tool: PKGS_<tool>.  The unit tests and
+# fuzz targets take any tool's parts, so they link all of TOOL_PKGS.
+PKGS_vm-initrd := libkmod zlib liblzma libzstd
+TOOL_PKGS := $(PKGS_vm-initrd)
 
 ifeq ($(SAN),1)
 BUILD := build/san
@@ -24,11 +28,13 @@ endif
 ALL_CFLAGS := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow \
 	-Wstrict-prototypes -Wmissing-prototypes -Wformat=2 -Wno-format-nonliteral \
 	-pthread -Ilib -DVERSION='"$(VERSION)"' -MMD -MP $(SANFLAGS) \
-	$(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null) $(CFLAGS)
+	$(shell $(PKG_CONFIG) --cflags $(PKGS) $(TOOL_PKGS) 2>/dev/null) $(CFLAGS)
 ALL_LDFLAGS := $(SANFLAGS) -pthread $(LDFLAGS)
 LIBS := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
+LIBS_vm-initrd := $(shell $(PKG_CONFIG) --libs $(PKGS_vm-initrd) 2>/dev/null)
+PART_LIBS := $(shell $(PKG_CONFIG) --libs $(TOOL_PKGS) 2>/dev/null)
 
-TOOLS := qmp-send qga-exec nbd-fault
+TOOLS := qmp-send qga-exec nbd-fault qemu-launch vm-initrd
 LIB_SRCS := $(wildcard lib/*.c)
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 UNIT_SRCS := $(wildcard tests/unit/*.c)
@@ -40,7 +46,7 @@ BINS := $(TOOLS:%=$(BUILD)/bin/%)
 # Keep objects make would otherwise treat as intermediate and delete.
 .SECONDARY:
 
-all: $(BINS) $(UNIT_BINS)
+all: $(BINS) $(UNIT_BINS) $(BUILD)/bin/vm-init
 
 $(BUILD)/lib/libvt.a: $(LIB_OBJS)
 	ar rcs $@ $^
@@ -53,9 +59,26 @@ $(BUILD)/%.o: %.c
 define tool_rule
 $(BUILD)/bin/$(1): $(patsubst %.c,$(BUILD)/%.o,$(wildcard tools/$(1)/*.c)) $(BUILD)/lib/libvt.a
 	@mkdir -p $$(@D)
-	$$(CC) $$(ALL_LDFLAGS) -o $$@ $$^ $$(LIBS)
+	$$(CC) $$(ALL_LDFLAGS) -o $$@ $$^ $$(LIBS) $$(LIBS_$(1))
 endef
 $(foreach t,$(TOOLS),$(eval $(call tool_rule,$(t))))
+
+# vm-init is the guest's PID 1, run from an initramfs that has no
+# libraries: one static binary of libc alone (no jansson, no inih), so
+# not a TOOLS member.  Its objects are its own, built without sanitizers
+# (they cannot link statically), also in a SAN=1 build.
+VMINIT := $(BUILD)/bin/vm-init
+VMINIT_SRCS := $(wildcard tools/vm-init/*.c) lib/diag.c lib/parse.c
+VMINIT_OBJS := $(VMINIT_SRCS:%.c=$(BUILD)/static/%.o)
+VMINIT_CFLAGS := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow \
+	-Wstrict-prototypes -Wmissing-prototypes -Wformat=2 -Wno-format-nonliteral \
+	-Ilib -DVERSION='"$(VERSION)"' -MMD -MP $(CFLAGS)
+$(BUILD)/static/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(VMINIT_CFLAGS) -c -o $@ $<
+$(VMINIT): $(VMINIT_OBJS)
+	@mkdir -p $(@D)
+	$(CC) -static $(LDFLAGS) -o $@ $^
 
 # Unit tests and fuzz targets take what they test from lib/ and from the
 # tools' own parts: every tool file but its main.c, in one more archive.
@@ -67,7 +90,7 @@ $(BUILD)/lib/libparts.a: $(PART_OBJS)
 
 $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(BUILD)/lib/libparts.a $(BUILD)/lib/libvt.a
 	@mkdir -p $(@D)
-	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS) $(PART_LIBS)
 
 deps:
 	@build-aux/deps.sh
@@ -94,7 +117,7 @@ check: deps
 FUZZ_CC ?= clang
 FUZZ_TARGETS := $(patsubst fuzz/%.c,build/fuzz/%,$(wildcard fuzz/*.c))
 FUZZ_FLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -pthread -Ilib -DVERSION='"$(VERSION)"' \
-	$(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
+	$(shell $(PKG_CONFIG) --cflags $(PKGS) $(TOOL_PKGS) 2>/dev/null)
 FUZZ_OBJS := $(patsubst %.c,build/fuzz/obj/%.o,$(LIB_SRCS) $(PART_SRCS))
 fuzz: $(FUZZ_TARGETS)
 build/fuzz/obj/%.o: %.c
@@ -104,7 +127,7 @@ build/fuzz/libfuzzparts.a: $(FUZZ_OBJS)
 	ar rcs $@ $^
 build/fuzz/%: fuzz/%.c build/fuzz/libfuzzparts.a $(wildcard fuzz/*.h)
 	$(FUZZ_CC) $(FUZZ_FLAGS) -fsanitize=fuzzer,address,undefined \
-		-o $@ $< build/fuzz/libfuzzparts.a $(LIBS)
+		-o $@ $< build/fuzz/libfuzzparts.a $(LIBS) $(PART_LIBS)
 
 FUZZ_SECONDS ?= 60
 fuzz-run: fuzz
@@ -120,11 +143,12 @@ demo: deps all
 
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1
-	install -m 755 $(BINS) $(DESTDIR)$(BINDIR)
-	install -m 644 $(foreach t,$(TOOLS),tools/$(t)/$(t).1) $(DESTDIR)$(MANDIR)/man1
+	install -m 755 $(BINS) $(VMINIT) $(DESTDIR)$(BINDIR)
+	install -m 644 $(foreach t,$(TOOLS) vm-init,tools/$(t)/$(t).1) $(DESTDIR)$(MANDIR)/man1
 
 uninstall:
 	rm -f $(TOOLS:%=$(DESTDIR)$(BINDIR)/%) $(TOOLS:%=$(DESTDIR)$(MANDIR)/man1/%.1)
+	rm -f $(DESTDIR)$(BINDIR)/vm-init $(DESTDIR)$(MANDIR)/man1/vm-init.1
 
 clean:
 	rm -rf build

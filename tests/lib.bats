@@ -11,6 +11,7 @@ unit() {
 
 @test "backend: zero, memory, pattern, file" { unit backend; }
 @test "base64: RFC 4648 vectors, every byte, padding, in-place decoding" { unit base64; }
+@test "cpio: newc headers, parents, padding, names, write errors" { unit cpio; }
 @test "deadline: never, passed, poll timeouts, bounded sleeps" { unit deadline; }
 @test "jsonl: whole-line parsing, one-line encoding, excerpts" { unit jsonl; }
 @test "linereader: CRLF, pieces, NULs, EOF, maximum, sentinel skipping" { unit linereader; }

@@ -391,7 +391,7 @@ bit_differs(const unsigned char *a, const unsigned char *b, uint64_t bit)
 static void
 flip_bits(struct conn *c, unsigned char *buf, size_t len, uint64_t bits)
 {
-	uint64_t total = (uint64_t)len * 8, bit, todo;
+	uint64_t total = (uint64_t)len * 8, bit, left;
 	unsigned char *orig;
 	bool invert;
 	size_t i;
@@ -402,17 +402,17 @@ flip_bits(struct conn *c, unsigned char *buf, size_t len, uint64_t bits)
 	if (bits > total)
 		bits = total;
 	invert = bits > total / 2;
-	todo = invert ? total - bits : bits;
+	left = invert ? total - bits : bits;
 	if (invert)
 		for (i = 0; i < len; i++)
 			buf[i] ^= 0xff;
-	while (todo > 0) {
+	while (left > 0) {
 		bit = next_random(c) % total;
 		/* Flipped means differing from orig; inverted, the reverse. */
 		if (bit_differs(buf, orig, bit) != invert)
 			continue;
 		buf[bit / 8] ^= (unsigned char)(1u << (bit % 8));
-		todo--;
+		left--;
 	}
 	free(orig);
 }

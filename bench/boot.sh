@@ -1,0 +1,101 @@
+#!/usr/bin/env bash
+# bench/boot.sh: how long a kernel target takes to be usable, against the
+# floor.  Ours: from starting `qemu-launch --detach` to the first
+# `qga-exec -- true` that succeeds.  The floor: the very same QEMU command
+# line and kernel, with an initramfs whose /init only powers off, from
+# starting QEMU to its exit.  Both under TCG, BENCH_RUNS times each
+# (default 5), taking turns; medians.  One JSON line per figure, and one
+# with vm-init's own step timings from the guest's kernel log.
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+repo=$(dirname "$here")
+bin=${VT_BIN:-$repo/build/bin}
+bench=boot
+BENCH_RUNS=${BENCH_RUNS:-5}
+# shellcheck source=bench/common.bash
+. "$here/common.bash"
+require jq cc qemu-system-x86_64
+for tool in qemu-launch vm-initrd qga-exec qmp-send; do
+	[[ -x $bin/$tool ]] || missing "$bin/$tool" "run 'make' (or set VT_BIN)"
+done
+PATH=$bin:$PATH
+
+# The kernel: the test suite's unpacked one if cached, else /boot's newest.
+# shellcheck source=tests/fixtures/vm.bash
+. "$repo/tests/fixtures/vm.bash"
+kernel=$(vm_boot_kernel 2>/dev/null || vm_kernel) ||
+	missing "a kernel" "make deps installs linux-image-amd64"
+
+dir=$(mktemp -d "${TMPDIR:-/tmp}/vt-bench-boot.XXXXXX")
+qemu_pid=""
+cleanup() {
+	[[ -z $qemu_pid ]] || stop "$qemu_pid"
+	[[ ! -f $dir/launch.json ]] || rm -rf "$(jq -r .rundir "$dir/launch.json" 2>/dev/null)"
+	rm -rf "$dir"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
+
+median() { sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+
+# The floor's initramfs, and QEMU's argv for it: qemu-launch's own.
+cc -static -O2 -o "$dir/floor-init" "$here/floor-init.c"
+vm-initrd --kernel "$kernel" --init "$dir/floor-init" --no-modules -o "$dir/floor.cpio" >/dev/null
+qemu-launch --kernel "$kernel" --initrd "$dir/floor.cpio" --accel tcg --share "$dir" \
+	--rundir "$dir/floor-run" --print-argv >"$dir/floor-argv.json"
+mapfile -t floor_argv < <(jq -r '.[]' "$dir/floor-argv.json")
+
+floor_once() {
+	local t0
+	mkdir -p "$dir/floor-run"
+	t0=$(now_ms)
+	timeout 60 "${floor_argv[@]}" >/dev/null 2>&1 </dev/null ||
+		die "the floor's QEMU failed: ${floor_argv[*]}"
+	echo $(( $(now_ms) - t0 ))
+	rm -rf "$dir/floor-run"
+}
+
+ours_once() {
+	local t0 ms
+	t0=$(now_ms)
+	qemu-launch --kernel "$kernel" --accel tcg --share "$dir" --detach \
+		>"$dir/launch.json" 2>"$dir/launch.err" || { cat "$dir/launch.err" >&2; die "qemu-launch failed"; }
+	qemu_pid=$(jq -r .pid "$dir/launch.json")
+	qga-exec --sock "$(jq -r .qga "$dir/launch.json")" --wait 60s -- true ||
+		die "qga-exec never got an answer"
+	ms=$(( $(now_ms) - t0 ))
+	[[ ${1:-} != keep ]] || qga-exec --sock "$(jq -r .qga "$dir/launch.json")" -- \
+		sh -c 'dmesg | grep "vm-init: "' >"$dir/steps.txt" || true
+	qmp-send --sock "$(jq -r .qmp "$dir/launch.json")" --timeout 5s quit >/dev/null 2>&1 || true
+	stop "$qemu_pid"
+	qemu_pid=""
+	rm -rf "$(jq -r .rundir "$dir/launch.json")"
+	echo "$ms"
+}
+
+log "warming up (initrd cache, page cache)"
+floor_once >/dev/null
+ours_once keep >/dev/null
+: >"$dir/floor.ms"
+: >"$dir/ours.ms"
+for _ in $(seq "$runs"); do
+	floor_once >>"$dir/floor.ms"
+	ours_once >>"$dir/ours.ms"
+done
+floor=$(median <"$dir/floor.ms")
+ours=$(median <"$dir/ours.ms")
+
+jq -nc --argjson v "$floor" --arg runs "$runs" \
+	'{bench: "boot", figure: "floor: the same QEMU and kernel, /init powers off", median_ms: $v, runs: ($runs | tonumber)}'
+jq -nc --argjson v "$ours" --arg runs "$runs" \
+	'{bench: "boot", figure: "qemu-launch to the first qga-exec -- true", median_ms: $v, runs: ($runs | tonumber)}'
+jq -nc --argjson a "$ours" --argjson b "$floor" \
+	'{bench: "boot", figure: "ratio boot/floor", ratio: ($a / $b * 1000 | round / 1000), goal: "<= 1.3"}'
+# vm-init's steps, from the guest's kernel log of the warm-up run.
+sed -n 's/.*vm-init: \(.*\): \([0-9]*\) ms$/\1\t\2/p' "$dir/steps.txt" |
+	jq -Rnc '[inputs | split("\t") | {(.[0]): (.[1] | tonumber)}] | add // {} |
+		{bench: "boot", figure: "vm-init steps (ms)", steps: .}'

@@ -1,0 +1,97 @@
+/*
+ * vm-initrd's readers of image bytes: the kernel release from any kind of
+ * kernel image (setup header, EFI zboot, gzip/xz/zstd, raw banner search),
+ * and the check that an init is a static ELF executable.
+ *
+ * Besides not crashing, the banner search has an oracle: the same bytes,
+ * placed across the edge of the streaming search's window and gzipped,
+ * must give the same answer as the plain search of the whole buffer.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <zlib.h>
+
+#include "../tools/vm-initrd/initbin.h"
+#include "../tools/vm-initrd/kversion.h"
+#include "../tools/vm-initrd/unpack.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* The streaming search's window (kversion.c); the input straddles it. */
+#define WINDOW (256 * 1024)
+
+static unsigned char *
+gzip_of(const unsigned char *in, size_t len, size_t *out_len)
+{
+	z_stream z;
+	unsigned char *out;
+	size_t cap;
+
+	memset(&z, 0, sizeof(z));
+	if (deflateInit2(&z, 1, Z_DEFLATED, 16 + MAX_WBITS, 8,
+	    Z_DEFAULT_STRATEGY) != Z_OK)
+		abort();
+	cap = deflateBound(&z, len);
+	if ((out = malloc(cap)) == NULL)
+		abort();
+	z.next_in = (unsigned char *)in;
+	z.avail_in = (unsigned)len;
+	z.next_out = out;
+	z.avail_out = (unsigned)cap;
+	if (deflate(&z, Z_FINISH) != Z_STREAM_END)
+		abort();
+	*out_len = cap - z.avail_out;
+	deflateEnd(&z);
+	return out;
+}
+
+static int
+release_of(const unsigned char *img, size_t len, char *version)
+{
+	char why[512];
+	int rc;
+
+	why[0] = '\0';
+	rc = kversion_read(img, len, 4 * 1024 * 1024, version, why,
+	    sizeof(why));
+	if (rc == 0 && !kversion_valid(version))
+		abort();
+	if (rc < 0 && (why[0] == '\0' || strlen(why) >= sizeof(why)))
+		abort();
+	return rc;
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	char v1[KVERSION_MAX + 1], v2[KVERSION_MAX + 1], why[512];
+	unsigned char *padded, *gz;
+	size_t lead, gz_len;
+	int r1, r2;
+
+	release_of(data, size, v1);
+	init_check(data, size, why, sizeof(why));
+
+	/*
+	 * Zeros first (no magic, no header), then the input across the
+	 * window's edge: the plain search and the unpacked one agree.
+	 */
+	if (size > 64 * 1024)
+		return 0;
+	lead = WINDOW - size / 2 - 1;
+	if ((padded = calloc(1, lead + size)) == NULL)
+		abort();
+	memcpy(padded + lead, data, size);
+	r1 = release_of(padded, lead + size, v1);
+	gz = gzip_of(padded, lead + size, &gz_len);
+	if (unpack_detect(gz, gz_len) != UNPACK_GZIP)
+		abort();
+	r2 = release_of(gz, gz_len, v2);
+	if (r1 != r2 || (r1 == 0 && strcmp(v1, v2) != 0))
+		abort();
+	free(gz);
+	free(padded);
+	return 0;
+}

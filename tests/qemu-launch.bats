@@ -1,0 +1,544 @@
+#!/usr/bin/env bats
+# qemu-launch: golden command lines for every kind of target on every
+# arch, the config file's checks, --list, and real launches of
+# qemu-system-x86_64 (paused with -S where no guest is needed).
+
+load helpers
+bats_require_minimum_version 1.5.0
+
+GOLDEN=$VT_ROOT/tests/golden/qemu-launch
+KINDS="kernel image-bios image-uefi"
+ARCHES="x86_64 aarch64 riscv64 s390x"
+
+# Every test gets its own XDG_RUNTIME_DIR: run directories and the KVM
+# verdict land there, where the test can see them and nothing else does.
+eval "helpers_$(declare -f setup)"
+setup() {
+	helpers_setup
+	mkdir -m 700 "$T/xdg"
+	export XDG_RUNTIME_DIR=$T/xdg
+}
+
+# golden_fixture: $T/g holds targets.ini and every file it names.
+golden_fixture() {
+	mkdir -p "$T/g/rootfs" "$T/g/data" "$T/g/scratch"
+	cp "$GOLDEN/targets.ini" "$T/g/"
+	echo kernel >"$T/g/vmlinuz"
+	echo initrd >"$T/g/initrd.img"
+	head -c 4096 /dev/zero >"$T/g/disk.raw"
+	printf 'QFI\373' >"$T/g/disk.qcow2"
+	for f in OVMF.fd QEMU_EFI.fd RISCV_VIRT_CODE.fd; do echo fw >"$T/g/$f"; done
+	TG=$(realpath "$T/g")
+}
+
+# golden_argv NAME: the target's argv, pretty, with the fixture shown as @T@.
+golden_argv() {
+	(cd "$TG" && qemu-launch --config targets.ini --target "$1" \
+		--print-argv --accel tcg --rundir run) |
+		jq --arg t "$TG" 'map(split($t) | join("@T@"))'
+}
+
+# check_golden NAME: compares with tests/golden/qemu-launch/NAME.json, or
+# writes it when VT_UPDATE_GOLDEN is set.
+check_golden() {
+	local got
+	got=$(golden_argv "$1") || { echo "$1: qemu-launch failed" >&2; return 1; }
+	if [ -n "${VT_UPDATE_GOLDEN:-}" ]; then
+		printf '%s\n' "$got" >"$GOLDEN/$1.json"
+		return 0
+	fi
+	diff -u "$GOLDEN/$1.json" - <<<"$got" || { echo "$1: argv differs from its golden" >&2; return 1; }
+}
+
+# A small file for image targets that are never booted (paused with -S).
+blank_image() { head -c 65536 /dev/zero >"$T/disk.img"; }
+
+# rundirs: what is left in our XDG_RUNTIME_DIR besides the KVM verdict.
+rundirs() { find "$T/xdg" -mindepth 1 -maxdepth 1 ! -name vmtest-tools; }
+
+now() { echo "${EPOCHREALTIME/./}"; } # microseconds
+
+@test "--help prints usage and exits 0; --version names the tool" {
+	run qemu-launch --help
+	[ "$status" -eq 0 ]
+	[[ "${lines[0]}" == "usage: qemu-launch "* ]]
+	run qemu-launch --version
+	[ "$status" -eq 0 ]
+	[[ "$output" == "qemu-launch (vmtest-tools) "* ]]
+}
+
+@test "misuse exits 2: no target, an unknown flag, --shell alone, --detach --interactive" {
+	run qemu-launch
+	[ "$status" -eq 2 ]
+	run qemu-launch --no-such-flag
+	[ "$status" -eq 2 ]
+	run qemu-launch --kernel /dev/null --shell
+	[ "$status" -eq 2 ]
+	run qemu-launch --kernel /dev/null --detach --interactive
+	[ "$status" -eq 2 ]
+	run qemu-launch --kernel /dev/null --accel fast
+	[ "$status" -eq 2 ]
+}
+
+@test "golden argv: kernel targets on every arch" {
+	golden_fixture
+	for arch in $ARCHES; do check_golden "kernel-$arch"; done
+}
+
+@test "golden argv: image targets with BIOS on every arch" {
+	golden_fixture
+	for arch in $ARCHES; do check_golden "image-bios-$arch"; done
+}
+
+@test "golden argv: image targets with UEFI on every arch that has UEFI" {
+	golden_fixture
+	for arch in x86_64 aarch64 riscv64; do check_golden "image-uefi-$arch"; done
+	# s390x has none: that is a configuration error, at the uefi line.
+	printf '[target t]\narch = s390x\nimage = disk.qcow2\nuefi = true\n' >"$TG/s390.ini"
+	run --separate-stderr qemu-launch --config "$TG/s390.ini" --print-argv --accel tcg
+	[ "$status" -eq 2 ]
+	[[ "$stderr" == *"s390.ini:4: uefi: there is no UEFI for s390x"* ]]
+}
+
+@test "every golden file is checked and every target has one" {
+	golden_fixture
+	local n=0 f
+	for f in "$GOLDEN"/*.json; do
+		grep -q "^\[target $(basename "$f" .json)\]" "$GOLDEN/targets.ini"
+		n=$((n + 1))
+	done
+	[ "$n" -eq 11 ]
+	[ "$(grep -c '^\[target ' "$GOLDEN/targets.ini")" -eq 11 ]
+}
+
+@test "--print-argv --shell is one line a shell reads back as the same words" {
+	golden_fixture
+	local name json words
+	for name in kernel-x86_64 image-bios-x86_64 image-uefi-aarch64; do
+		json=$(cd "$TG" && qemu-launch --config targets.ini --target "$name" --print-argv --accel tcg)
+		line=$(cd "$TG" && qemu-launch --config targets.ini --target "$name" --print-argv --shell --accel tcg)
+		eval "words=($line)"
+		[ "$(printf '%s\n' "${words[@]}" | jq -R . | jq -sc .)" = "$(jq -c . <<<"$json")" ]
+	done
+}
+
+@test "--print-argv starts nothing, makes nothing, and says the same twice" {
+	golden_fixture
+	local a b
+	a=$(cd "$TG" && qemu-launch --config targets.ini --target image-bios-x86_64 --print-argv)
+	b=$(cd "$TG" && qemu-launch --config targets.ini --target image-bios-x86_64 --print-argv)
+	[ "$a" = "$b" ]
+	# No run directory, no cached KVM verdict: the XDG dir is still empty.
+	[ -z "$(ls -A "$T/xdg")" ]
+	# The run directory shown is the mkdtemp template under XDG_RUNTIME_DIR.
+	jq -e --arg d "$T/xdg/qemu-launch.XXXXXX" 'any(.[]; contains($d + "/qmp.sock"))' <<<"$a"
+}
+
+@test "--print-argv of a kernel target without --initrd shows vm-initrd's command, unbuilt" {
+	golden_fixture
+	run --separate-stderr qemu-launch --kernel "$TG/vmlinuz" --print-argv --accel tcg
+	[ "$status" -eq 0 ]
+	jq -e --arg k "$TG/vmlinuz" '.[index("-initrd") + 1] == "\"$(vm-initrd --kernel '"'"'" + $k + "'"'"')\""' <<<"$output"
+}
+
+@test "the kernel command line: console, quiet, vm-init's keys, then kernel_args" {
+	golden_fixture
+	local cmdline
+	cmdline=$(golden_argv kernel-x86_64 | jq -r '.[index("-append") + 1]')
+	[ "$cmdline" = "console=ttyS0,115200 loglevel=4 earlyprintk=serial,ttyS0,115200 printk.devkmsg=on panic=-1 raid=noautodetect acpi=noirq vm.root=/dev/root vm.share=vmtest-shared vm.mount=mount0:/mnt/data:ro vm.mount=mount1:/mnt/scratch nokaslr" ]
+	cmdline=$(golden_argv kernel-aarch64 | jq -r '.[index("-append") + 1]')
+	[[ "$cmdline" == "console=ttyAMA0,115200 loglevel=4 printk.devkmsg=on "* ]]
+}
+
+@test "flags override the config file, and add mounts and extra args" {
+	golden_fixture
+	run --separate-stderr qemu-launch --config "$TG/targets.ini" --target kernel-x86_64 \
+		--memory 1G --num-cpus 1 --extra-arg -S --mount "$TG/rootfs:/mnt/r" --print-argv --accel tcg
+	[ "$status" -eq 0 ]
+	jq -e '.[index("-m") + 1] == "1G" and .[index("-smp") + 1] == "1" and .[-1] == "-S"' <<<"$output"
+	jq -e '.[index("-append") + 1] | contains("vm.mount=mount0:/mnt/data:ro vm.mount=mount1:/mnt/r:ro vm.mount=mount2:/mnt/scratch")' <<<"$output"
+}
+
+@test "paths with commas survive QEMU's option syntax" {
+	mkdir -p "$T/a,b"
+	echo k >"$T/a,b/vmlinuz"
+	run --separate-stderr qemu-launch --kernel "$T/a,b/vmlinuz" --initrd "$T/a,b/vmlinuz" \
+		--share "$T/a,b" --print-argv --accel tcg
+	[ "$status" -eq 0 ]
+	jq -e 'any(.[]; test("^local,id=shared,path=.*/a,,b,mount_tag=vmtest-shared"))' <<<"$output"
+}
+
+# bad_config TEXT EXPECTED...: writes TEXT as $T/c/bad.ini, expects exit 2
+# and each EXPECTED text in stderr, and nothing on stdout.
+bad_config() {
+	local text=$1 e
+	shift
+	mkdir -p "$T/c"
+	echo k >"$T/c/vmlinuz"
+	echo i >"$T/c/disk.img"
+	printf '%s\n' "$text" >"$T/c/bad.ini"
+	run --separate-stderr qemu-launch --config "$T/c/bad.ini" --list
+	[ "$status" -eq 2 ] || { echo "status $status: $stderr"; return 1; }
+	[ -z "$output" ]
+	for e in "$@"; do
+		[[ "$stderr" == *"$e"* ]] || { printf 'expected: %s\nstderr: %s\n' "$e" "$stderr"; return 1; }
+	done
+}
+
+@test "config errors name file:line: kernel and image both set" {
+	bad_config $'[target t]\nkernel = vmlinuz\nimage = disk.img' \
+		"bad.ini:3: image: a target boots a kernel or an image, not both (kernel is set at $T/c/bad.ini:2)"
+}
+
+@test "config errors name file:line: uefi without image" {
+	bad_config $'[target t]\nkernel = vmlinuz\nuefi = true' "bad.ini:3: uefi: needs image"
+}
+
+@test "config errors name file:line: bios without uefi" {
+	bad_config $'[target t]\nimage = disk.img\n\nbios = vmlinuz' "bad.ini:4: bios: needs uefi = true"
+}
+
+@test "config errors name file:line: kernel_args without kernel" {
+	bad_config $'[target t]\nimage = disk.img\nkernel_args = quiet' "bad.ini:3: kernel_args: needs kernel"
+}
+
+@test "config errors name file:line: a missing file, relative to the config's directory" {
+	bad_config $'[target t]\nkernel = nope' "bad.ini:2: kernel: $T/c/nope: No such file or directory"
+}
+
+@test "config errors name file:line: unknown keys, sections and lines" {
+	bad_config $'[target t]\nkernel = vmlinuz\nkernal = x\n[targets u]\n[target v]\nimage = disk.img\njunk\nmemory = lots' \
+		"bad.ini:3: unknown key 'kernal'" \
+		"bad.ini:4: unknown section [targets u]" \
+		"bad.ini:7: expected KEY = VALUE" \
+		"bad.ini:8: memory: 'lots' is not a size"
+}
+
+@test "config errors name file:line: keys set twice, targets defined twice, keys outside targets" {
+	bad_config $'memory = 1G\n[target t]\nkernel = vmlinuz\nkernel = vmlinuz\n[target t]' \
+		"bad.ini:1: a key before the first [target NAME] section" \
+		"bad.ini:4: kernel is set twice in target t (first at line 3)" \
+		"bad.ini:5: target t is defined twice (first at line 2)"
+}
+
+@test "config errors name file:line: bad values of arch, num_cpus, uefi and mounts" {
+	bad_config $'[target t]\nkernel = vmlinuz\narch = mips\nnum_cpus = 0\nmounts = /tmp:relative\n[target u]\nimage = disk.img\nuefi = maybe' \
+		"bad.ini:3: arch: 'mips' is not x86_64, aarch64, riscv64 or s390x" \
+		"bad.ini:4: num_cpus: '0' is not a number from 1 to 255" \
+		"bad.ini:5: mounts: guest path 'relative' must be absolute" \
+		"bad.ini:8: uefi: 'maybe' is not true or false"
+}
+
+@test "config errors name file:line even past libinih's 200-byte lines" {
+	local long
+	long=$(printf 'x%.0s' {1..300})
+	bad_config "[target t]"$'\n'"kernel_args = $long"$'\n'"kernel = vmlinuz"$'\n'"bogus = 1" "bad.ini:4: unknown key 'bogus'"
+}
+
+@test "flag errors name the flag" {
+	run --separate-stderr qemu-launch --kernel "$T/nope" --print-argv --accel tcg
+	[ "$status" -eq 2 ]
+	[[ "$stderr" == *"--kernel: kernel: $T/nope: No such file or directory"* ]]
+	echo i >"$T/disk.img"
+	run --separate-stderr qemu-launch --image "$T/disk.img" --bios "$T/disk.img" --print-argv --accel tcg
+	[ "$status" -eq 2 ]
+	[[ "$stderr" == *"--bios: bios: needs uefi = true"* ]]
+}
+
+@test "--list prints every target as one JSON line, resolved" {
+	golden_fixture
+	run --separate-stderr qemu-launch --config "$TG/targets.ini" --list
+	[ "$status" -eq 0 ]
+	[ "${#lines[@]}" -eq 11 ]
+	[ "$(jq -r .name <<<"${lines[0]}")" = kernel-x86_64 ]
+	jq -e --arg t "$TG" '.kind == "kernel" and .kernel == $t + "/vmlinuz" and .rootfs == "/" and
+		.share == $t and .num_cpus == 2 and .memory == "4G" and .kvm_cpu_args == "host" and
+		.mounts == [{"host": ($t + "/data"), "guest": "/mnt/data", "writable": false},
+		            {"host": ($t + "/scratch"), "guest": "/mnt/scratch", "writable": true}] and
+		.command == null and .qemu_command == "qemu-system-x86_64"' <<<"${lines[0]}"
+	jq -e '.name == "image-bios-x86_64" and .kind == "image" and .image_format == "raw" and
+		.extra_args == ["-device", "virtio-rng-pci", "-name", "golden test"]' <<<"${lines[4]}"
+	jq -e '.name == "image-uefi-aarch64" and .uefi == true and (.bios | endswith("/QEMU_EFI.fd"))
+		and .image_format == "qcow2"' <<<"${lines[9]}"
+}
+
+@test "--list keeps a multi-line command and a command with ';'" {
+	mkdir -p "$T/c"
+	echo k >"$T/c/vmlinuz"
+	printf '[target t]\nkernel = vmlinuz\ncommand = make ; make check\n  echo done\n' >"$T/c/l.ini"
+	run --separate-stderr qemu-launch --config "$T/c/l.ini" --list
+	[ "$status" -eq 0 ]
+	[ "$(jq -r .command <<<"$output")" = $'make ; make check\necho done' ]
+}
+
+@test "a bogus kernel: QEMU's own error, exit 69, well under a second, nothing left" {
+	requires qemu-system-x86_64
+	echo 'not a kernel' >"$T/bogus"
+	local t0 t1
+	t0=$(now)
+	run --separate-stderr qemu-launch --kernel "$T/bogus" --initrd "$T/bogus" --accel tcg --detach
+	t1=$(now)
+	[ "$status" -eq 69 ]
+	[ -z "$output" ]
+	# QEMU's line, as QEMU wrote it, then ours.
+	grep -q '^qemu' <<<"$stderr"
+	[[ "$stderr" == *"qemu-launch: error: QEMU exited with status 1 while starting"* ]]
+	(( t1 - t0 < 1000000 )) || { echo "took $(( (t1 - t0) / 1000 )) ms"; return 1; }
+	[ -z "$(rundirs)" ]
+}
+
+@test "a QEMU that is not installed: exit 69, nothing left" {
+	blank_image
+	run --separate-stderr qemu-launch --image "$T/disk.img" --qemu-command vt-no-such-qemu --accel tcg
+	[ "$status" -eq 69 ]
+	[[ "$stderr" == *"vt-no-such-qemu: No such file or directory"* ]]
+	[ -z "$(rundirs)" ]
+}
+
+@test "--detach: the JSON line once the sockets exist; qmp-send quit stops QEMU" {
+	requires qemu-system-x86_64
+	blank_image
+	run --separate-stderr qemu-launch --image "$T/disk.img" --accel tcg --extra-arg -S --detach
+	[ "$status" -eq 0 ]
+	[ "${#lines[@]}" -eq 1 ]
+	local d pid
+	d=$(jq -r .rundir <<<"$output")
+	pid=$(jq -r .pid <<<"$output")
+	echo "$pid qemu" >>"$T/peers"
+	[[ "$d" == "$T/xdg/qemu-launch."* ]]
+	[ "$(stat -c %a "$d")" = 700 ]
+	jq -e --arg d "$d" '.qmp == $d + "/qmp.sock" and .qga == $d + "/qga.sock" and
+		.serial == $d + "/serial.log" and .accel == "tcg" and .arch == "x86_64" and
+		.argv[0] == "qemu-system-x86_64" and .argv[-1] == "-S"' <<<"$output"
+	[ -S "$d/qmp.sock" ] && [ -S "$d/qga.sock" ] && [ -f "$d/serial.log" ]
+	[ "$(cat "$d/qemu.pid")" = "$pid" ]
+	[ "$(qmp-send --sock "$d/qmp.sock" query-status | jq -r .status)" = prelaunch ]
+	qmp-send --sock "$d/qmp.sock" quit
+	wait_until 5 "QEMU to exit" not_running_or_zombie "$pid"
+	rm -rf "$d"
+	[ -z "$(rundirs)" ]
+}
+
+# A detached QEMU is reparented when we exit; until its new parent reaps
+# it, it may linger as a zombie.
+not_running_or_zombie() {
+	! kill -0 "$1" 2>/dev/null || [ "$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null)" = Z ]
+}
+
+@test "--rundir: an existing empty directory is used and kept, a new one made" {
+	requires qemu-system-x86_64
+	blank_image
+	mkdir "$T/mine"
+	run --separate-stderr qemu-launch --image "$T/disk.img" --accel tcg --extra-arg -S --rundir "$T/mine" --detach
+	[ "$status" -eq 0 ]
+	echo "$(jq -r .pid <<<"$output") qemu" >>"$T/peers"
+	[ "$(jq -r .rundir <<<"$output")" = "$(realpath "$T/mine")" ]
+	qmp-send --sock "$T/mine/qmp.sock" quit
+	# Not empty now: refused.
+	run --separate-stderr qemu-launch --image "$T/disk.img" --accel tcg --rundir "$T/mine" --detach
+	[ "$status" -eq 2 ]
+	[[ "$stderr" == *"not an empty directory"* ]]
+}
+
+@test "foreground: QEMU's exit 0 is ours, and the run directory goes" {
+	requires qemu-system-x86_64
+	blank_image
+	qemu-launch --image "$T/disk.img" --accel tcg --extra-arg -S >"$T/fg.json" 2>"$T/fg.err" &
+	local ql=$!
+	wait_for_content "$T/fg.json"
+	local d
+	d=$(jq -r .rundir "$T/fg.json")
+	[ -d "$d" ]
+	qmp-send --sock "$d/qmp.sock" quit
+	wait "$ql"
+	[ ! -e "$d" ]
+	[ -z "$(rundirs)" ]
+}
+
+@test "foreground: SIGTERM stops QEMU, exits 143 and leaves nothing" {
+	requires qemu-system-x86_64
+	blank_image
+	qemu-launch --image "$T/disk.img" --accel tcg --extra-arg -S >"$T/fg.json" 2>"$T/fg.err" &
+	local ql=$! pid rc=0
+	wait_for_content "$T/fg.json"
+	pid=$(jq -r .pid "$T/fg.json")
+	kill -TERM "$ql"
+	wait "$ql" || rc=$?
+	[ "$rc" -eq 143 ]
+	not_running "$pid"
+	[ -z "$(rundirs)" ]
+}
+
+@test "foreground: a QEMU that fails later is 69, with its error" {
+	requires qemu-system-x86_64
+	blank_image
+	qemu-launch --image "$T/disk.img" --accel tcg --extra-arg -S >"$T/fg.json" 2>"$T/fg.err" &
+	local ql=$! rc=0
+	wait_for_content "$T/fg.json"
+	kill -KILL "$(jq -r .pid "$T/fg.json")"
+	wait "$ql" || rc=$?
+	[ "$rc" -eq 69 ]
+	grep -q 'QEMU was killed by signal 9' "$T/fg.err"
+	[ -z "$(rundirs)" ]
+}
+
+@test "--keep-rundir keeps the run directory of a foreground run" {
+	requires qemu-system-x86_64
+	blank_image
+	qemu-launch --image "$T/disk.img" --accel tcg --extra-arg -S --keep-rundir >"$T/fg.json" 2>"$T/fg.err" &
+	local ql=$! d
+	wait_for_content "$T/fg.json"
+	d=$(jq -r .rundir "$T/fg.json")
+	qmp-send --sock "$d/qmp.sock" quit
+	wait "$ql"
+	[ -f "$d/serial.log" ] && [ -f "$d/qemu.err" ]
+}
+
+@test "--start-timeout: a QEMU that never opens its sockets is stopped; exit 124" {
+	blank_image
+	printf '#!/bin/sh\necho starting >&2\necho $$ >%s/slow.pid\nexec sleep 30\n' "$T" >"$T/slow-qemu"
+	chmod +x "$T/slow-qemu"
+	local t0 t1
+	t0=$(now)
+	run --separate-stderr qemu-launch --image "$T/disk.img" --qemu-command "$T/slow-qemu" \
+		--accel tcg --start-timeout 300ms --detach
+	t1=$(now)
+	[ "$status" -eq 124 ]
+	[[ "$stderr" == *"starting"* ]]
+	[[ "$stderr" == *"QEMU did not answer on "*"/qmp.sock within 300ms"* ]]
+	(( t1 - t0 < 3000000 ))
+	not_running "$(cat "$T/slow.pid")"
+	[ -z "$(rundirs)" ]
+}
+
+# kvm_opens_here: skips unless /dev/kvm opens on x86_64 (the probe's case).
+kvm_opens_here() {
+	[ "$(uname -m)" = x86_64 ] || skip "the KVM probe is for x86_64 hosts"
+	[ -r /dev/kvm ] && [ -w /dev/kvm ] || skip "no /dev/kvm to open here"
+}
+
+@test "--accel auto: a KVM that does not work means TCG, one warning, at most 5 s more" {
+	requires qemu-system-x86_64
+	kvm_opens_here
+	blank_image
+	local t0 t1 t2 t3 tcg auto d
+	t0=$(now)
+	run --separate-stderr qemu-launch --image "$T/disk.img" --accel tcg --extra-arg -S --detach
+	t1=$(now)
+	[ "$status" -eq 0 ]
+	d=$(jq -r .rundir <<<"$output")
+	qmp-send --sock "$d/qmp.sock" quit
+	rm -rf "$d"
+
+	t2=$(now)
+	run --separate-stderr qemu-launch --image "$T/disk.img" --accel auto --extra-arg -S --detach
+	t3=$(now)
+	[ "$status" -eq 0 ]
+	d=$(jq -r .rundir <<<"$output")
+	qmp-send --sock "$d/qmp.sock" quit
+	rm -rf "$d"
+	if [ "$(jq -r .accel <<<"$output")" = kvm ]; then
+		skip "KVM works on this machine"
+	fi
+	tcg=$(( (t1 - t0) / 1000 ))
+	auto=$(( (t3 - t2) / 1000 ))
+	echo "# tcg ${tcg} ms, auto ${auto} ms: $stderr" >&3
+	[ "${#stderr_lines[@]}" -eq 1 ]
+	[[ "${stderr_lines[0]}" =~ ^qemu-launch:\ kvm\ does\ not\ work\ here\ \(.+\)\;\ using\ tcg$ ]]
+	(( auto - tcg <= 5000 ))
+
+	# The verdict is kept for this boot: the next run does not probe, it
+	# says what the cache says.
+	local verdict=$T/xdg/vmtest-tools/kvm-verdict
+	grep -q "^1 $(cat /proc/sys/kernel/random/boot_id) bad " "$verdict"
+	sed -i 's/ bad .*/ bad as the cache says/' "$verdict"
+	run --separate-stderr qemu-launch --image "$T/disk.img" --accel auto --extra-arg -S --detach
+	[ "$status" -eq 0 ]
+	d=$(jq -r .rundir <<<"$output")
+	qmp-send --sock "$d/qmp.sock" quit
+	rm -rf "$d"
+	[ "$stderr" = "qemu-launch: kvm does not work here (as the cache says); using tcg" ]
+	# A verdict from another boot is not believed.
+	sed -i 's/^1 [^ ]* /1 another-boot /' "$verdict"
+	run --separate-stderr qemu-launch --image "$T/disk.img" --accel auto --extra-arg -S --print-argv
+	[[ "$stderr" != *"as the cache says"* ]]
+}
+
+@test "--accel auto: a QEMU that dies under KVM is started again under TCG" {
+	requires qemu-system-x86_64
+	kvm_opens_here
+	blank_image
+	# A verdict that KVM works, so that auto takes it; if it really does,
+	# an unknown -cpu model kills QEMU under KVM all the same.
+	mkdir -m 700 "$T/xdg/vmtest-tools"
+	echo "1 $(cat /proc/sys/kernel/random/boot_id) ok test" >"$T/xdg/vmtest-tools/kvm-verdict"
+	run --separate-stderr qemu-launch --image "$T/disk.img" --kvm-cpu-args vt-no-such-cpu \
+		--extra-arg -S --detach
+	[ "$status" -eq 0 ]
+	echo "$(jq -r .pid <<<"$output") qemu" >>"$T/peers"
+	[ "$(jq -r .accel <<<"$output")" = tcg ]
+	[ "${#stderr_lines[@]}" -eq 1 ]
+	[[ "${stderr_lines[0]}" == "qemu-launch: kvm does not work here (QEMU under KVM: "*"); using tcg" ]]
+	qmp-send --sock "$(jq -r .qmp <<<"$output")" quit
+}
+
+@test "--accel auto: a QEMU that dies under TCG too is not KVM's fault" {
+	requires qemu-system-x86_64
+	kvm_opens_here
+	echo 'not a kernel' >"$T/bogus"
+	mkdir -m 700 "$T/xdg/vmtest-tools"
+	echo "1 $(cat /proc/sys/kernel/random/boot_id) ok test" >"$T/xdg/vmtest-tools/kvm-verdict"
+	run --separate-stderr qemu-launch --kernel "$T/bogus" --initrd "$T/bogus" --detach
+	[ "$status" -eq 69 ]
+	[[ "$stderr" != *"kvm does not work"* ]]
+	grep -q '^qemu' <<<"$stderr"
+	[ -z "$(rundirs)" ]
+}
+
+@test "a kernel target whose initrd vm-initrd cannot make: exit 2, nothing started" {
+	requires vm-initrd
+	echo 'not a kernel' >"$T/bogus"
+	run --separate-stderr qemu-launch --kernel "$T/bogus" --accel tcg --detach
+	[ "$status" -eq 2 ]
+	[[ "$stderr" == *"vm-initrd --kernel $T/bogus failed"* ]]
+	[ -z "$(rundirs)" ]
+}
+
+@test "UEFI firmware is found in Debian's place, or its absence is a config error" {
+	printf 'QFI\373' >"$T/disk.qcow2"
+	run --separate-stderr qemu-launch --image "$T/disk.qcow2" --uefi --arch x86_64 --print-argv --accel tcg
+	if [ -r /usr/share/ovmf/OVMF.fd ]; then
+		[ "$status" -eq 0 ]
+		jq -e '.[index("-bios") + 1] == "/usr/share/ovmf/OVMF.fd"' <<<"$output"
+	else
+		[ "$status" -eq 2 ]
+		[[ "$stderr" == *"--uefi: uefi: no UEFI firmware for x86_64 in /usr/share/ovmf/OVMF.fd or the other usual places (install ovmf, or set bios)"* ]]
+	fi
+}
+
+@test "--accel kvm for a foreign arch is a usage error" {
+	echo i >"$T/disk.img"
+	local arch=aarch64
+	[ "$(uname -m)" != aarch64 ] || arch=x86_64
+	run --separate-stderr qemu-launch --image "$T/disk.img" --arch "$arch" --accel kvm --print-argv
+	[ "$status" -eq 2 ]
+	[[ "$stderr" == *"--accel kvm: KVM runs"* ]]
+}
+
+@test "a kernel target boots with vm-initrd's initrd and the guest agent answers" {
+	requires qemu-system-x86_64 vm-initrd qga-exec
+	local kernel=
+	for k in $(printf '%s\n' /boot/vmlinuz-* | sort -rV); do
+		[ -r "$k" ] && [ -d "/lib/modules/${k#/boot/vmlinuz-}" ] && { kernel=$k; break; }
+	done
+	[ -n "$kernel" ] || skip "no /boot/vmlinuz-* with its modules"
+	run --separate-stderr qemu-launch --kernel "$kernel" --memory 1G --detach
+	[ "$status" -eq 0 ] || { echo "$stderr"; return 1; }
+	local d
+	d=$(jq -r .rundir <<<"$output")
+	echo "$(jq -r .pid <<<"$output") qemu" >>"$T/peers"
+	run qga-exec --sock "$d/qga.sock" --wait 120 -- uname -r
+	[ "$status" -eq 0 ] || { tail -20 "$d/serial.log"; return 1; }
+	[ "${lines[0]}" = "${kernel#/boot/vmlinuz-}" ]
+	qmp-send --sock "$d/qmp.sock" quit
+}

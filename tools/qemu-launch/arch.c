@@ -1,0 +1,79 @@
+/*
+ * arch: the per-architecture table (vmtest's, section 11 of the
+ * reference, and the firmware paths of Debian and vmtest).
+ */
+#include <string.h>
+#include <sys/utsname.h>
+
+#include "arch.h"
+
+static const char *const x86_64_firmware[] = {
+	/* Debian's combined image first: it is what -bios wants. */
+	"/usr/share/ovmf/OVMF.fd",
+	"/usr/share/qemu/OVMF.fd",
+	/* vmtest's list: Fedora, Debian's code-only image, Arch, Gentoo. */
+	"/usr/share/edk2/ovmf/OVMF_CODE.fd",
+	"/usr/share/OVMF/OVMF_CODE.fd",
+	"/usr/share/edk2/x64/OVMF.4m.fd",
+	"/usr/share/edk2-ovmf/x64/OVMF_CODE.fd",
+	NULL,
+};
+
+static const char *const aarch64_firmware[] = {
+	"/usr/share/qemu-efi-aarch64/QEMU_EFI.fd",
+	"/usr/share/edk2/aarch64/QEMU_EFI.fd",
+	"/usr/share/AAVMF/AAVMF_CODE.fd",
+	NULL,
+};
+
+static const char *const riscv64_firmware[] = {
+	"/usr/share/qemu-efi-riscv64/RISCV_VIRT_CODE.fd",
+	"/usr/share/edk2/riscv/RISCV_VIRT_CODE.fd",
+	NULL,
+};
+
+const struct arch_info arch_table[ARCH_COUNT] = {
+	[ARCH_X86_64] = {
+		.name = "x86_64", .machine = "pc", .tcg_cpu = "max",
+		.console = "ttyS0",
+		.earlyprintk = "earlyprintk=serial,ttyS0,115200",
+		/*
+		 * Routing PCI interrupts through ACPI costs the kernel about
+		 * 200 ms per virtio device under TCG; virtio uses MSI-X.
+		 */
+		.boot_args = "acpi=noirq",
+		.firmware = x86_64_firmware, .firmware_package = "ovmf",
+	},
+	[ARCH_AARCH64] = {
+		.name = "aarch64", .machine = "virt,gic-version=3",
+		.tcg_cpu = "max", .console = "ttyAMA0",
+		.firmware = aarch64_firmware,
+		.firmware_package = "qemu-efi-aarch64",
+	},
+	[ARCH_RISCV64] = {
+		.name = "riscv64", .machine = "virt",
+		.tcg_cpu = "rv64,sscofpmf=true", .console = "ttyS0",
+		/* EDK2 runs after OpenSBI, which -bios would replace. */
+		.uefi_pflash = true,
+		.firmware = riscv64_firmware,
+		.firmware_package = "qemu-efi-riscv64",
+	},
+	[ARCH_S390X] = {
+		.name = "s390x", .machine = "s390-ccw-virtio",
+		.tcg_cpu = "max", .console = "ttysclp0", .ccw = true,
+	},
+};
+
+enum arch
+arch_host(void)
+{
+	struct utsname u;
+	int a;
+
+	if (uname(&u) < 0)
+		return ARCH_COUNT;
+	for (a = 0; a < ARCH_COUNT; a++)
+		if (strcmp(u.machine, arch_table[a].name) == 0)
+			return (enum arch)a;
+	return ARCH_COUNT;
+}

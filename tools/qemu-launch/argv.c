@@ -1,0 +1,352 @@
+/*
+ * argv: what vmtest's src/qemu.rs builds, in its order, with these
+ * differences (docs/architecture.md has the why):
+ *
+ * - sockets and the serial log in the private run directory, reached by
+ *   -chardev so that a path with a comma survives (QEMU's option syntax
+ *   doubles it);
+ * - the accelerator named (-accel kvm or tcg), chosen by accel.c;
+ * - -cpu max under TCG on x86_64 too: qemu64 cannot run x86-64-v2
+ *   userspace;
+ * - kernel targets boot an initrd whose vm-init mounts the 9p root, so
+ *   distribution kernels work (9p as modules);
+ * - the image's format is named, not guessed;
+ * - mounts in guest path order with tags mount0, mount1...; no output
+ *   port, as qga-exec streams through guest files.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "argv.h"
+#include "diag.h"
+
+static void
+grow(struct strv *s)
+{
+	if (s->n + 2 <= s->cap)
+		return;
+	s->cap = s->cap * 2 + 32;
+	if ((s->v = reallocarray(s->v, s->cap, sizeof(*s->v))) == NULL)
+		die(EXIT_USAGE, "out of memory");
+}
+
+void
+strv_push(struct strv *s, const char *word)
+{
+	grow(s);
+	if ((s->v[s->n] = strdup(word)) == NULL)
+		die(EXIT_USAGE, "out of memory");
+	s->v[++s->n] = NULL;
+}
+
+void
+strv_pushf(struct strv *s, const char *fmt, ...)
+{
+	va_list ap;
+	int rc;
+
+	grow(s);
+	va_start(ap, fmt);
+	rc = vasprintf(&s->v[s->n], fmt, ap);
+	va_end(ap);
+	if (rc < 0)
+		die(EXIT_USAGE, "out of memory");
+	s->v[++s->n] = NULL;
+}
+
+void
+strv_free(struct strv *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->n; i++)
+		free(s->v[i]);
+	free(s->v);
+	memset(s, 0, sizeof(*s));
+}
+
+/*
+ * A value inside a QEMU option list (key=value,key=value): commas
+ * doubled.  Returns a static buffer of the four below, in turn, so that
+ * one call of strv_pushf() may use several.
+ */
+static const char *
+opt(const char *value)
+{
+	static char *bufs[4];
+	static int next;
+	char *b, *o;
+
+	next = (next + 1) % 4;
+	free(bufs[next]);
+	if ((b = malloc(strlen(value) * 2 + 1)) == NULL)
+		die(EXIT_USAGE, "out of memory");
+	for (o = b; *value != '\0'; value++) {
+		*o++ = *value;
+		if (*value == ',')
+			*o++ = ',';
+	}
+	*o = '\0';
+	return bufs[next] = b;
+}
+
+/* A file in the run directory, as an option value. */
+static const char *
+run_file(const struct plan *p, const char *name)
+{
+	static char *bufs[2];
+	static int next;
+	char *path;
+
+	next = (next + 1) % 2;
+	free(bufs[next]);
+	if (asprintf(&path, "%s/%s", p->rundir, name) < 0)
+		die(EXIT_USAGE, "out of memory");
+	bufs[next] = path;
+	return opt(path);
+}
+
+/*
+ * A 9p export.  -virtfs makes a virtio-9p-pci device; s390x has no PCI,
+ * so there the pair it stands for is spelled out with the CCW device.
+ */
+static void
+add_9p(struct strv *s, const struct target *t, const char *id,
+    const char *path, const char *tag, bool readonly)
+{
+	const char *ro = readonly ? ",readonly=on" : "";
+
+	if (arch_table[t->arch].ccw) {
+		strv_push(s, "-fsdev");
+		strv_pushf(s, "local,id=%s,path=%s,security_model=none,"
+		    "multidevs=remap%s", id, opt(path), ro);
+		strv_push(s, "-device");
+		strv_pushf(s, "virtio-9p-ccw,fsdev=%s,mount_tag=%s", id,
+		    opt(tag));
+		return;
+	}
+	strv_push(s, "-virtfs");
+	strv_pushf(s, "local,id=%s,path=%s,mount_tag=%s,security_model=none,"
+	    "multidevs=remap%s", id, opt(path), opt(tag), ro);
+}
+
+/*
+ * vmtest's command line without what vm-init now does (rootfstype,
+ * rootflags, rw, init=), with vm-init's keys, and quiet: loglevel=4
+ * keeps boot messages off a serial console that costs real time under
+ * TCG.  A later kernel_args word wins (loglevel=7 to see them).
+ */
+char *
+argv_cmdline(const struct target *t, const struct plan *p)
+{
+	const struct arch_info *a = &arch_table[t->arch];
+	const char *args = t->set[KEY_KERNEL_ARGS].value;
+	char *line = NULL;
+	size_t len = 0, i;
+	FILE *f;
+
+	if ((f = open_memstream(&line, &len)) == NULL)
+		die(EXIT_USAGE, "out of memory");
+	/* loglevel before earlyprintk: the boot console replays the log. */
+	fprintf(f, "console=%s,115200 loglevel=4", a->console);
+	if (a->earlyprintk != NULL)
+		fprintf(f, " %s", a->earlyprintk);
+	fprintf(f, " printk.devkmsg=on panic=-1 raid=noautodetect");
+	if (a->boot_args != NULL)
+		fprintf(f, " %s", a->boot_args);
+	fprintf(f, " vm.root=%s vm.share=%s", TAG_ROOT, TAG_SHARE);
+	for (i = 0; i < t->nmount; i++)
+		fprintf(f, " vm.mount=mount%zu:%s%s", i, t->mount[i].guest,
+		    t->mount[i].writable ? "" : ":ro");
+	if (p->interactive)
+		fprintf(f, " vm.interactive=1");
+	if (args != NULL && *args != '\0')
+		fprintf(f, " %s", args);
+	if (fclose(f) != 0)
+		die(EXIT_USAGE, "out of memory");
+	return line;
+}
+
+/* Either quoted for a shell or not needing it: vm-initrd's command. */
+static void
+add_initrd_command(struct strv *s, const char *kernel)
+{
+	const char *k;
+	char *q = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	if ((f = open_memstream(&q, &len)) == NULL)
+		die(EXIT_USAGE, "out of memory");
+	fputs("\"$(vm-initrd --kernel '", f);
+	for (k = kernel; *k != '\0'; k++) {
+		if (*k == '\'')
+			fputs("'\\''", f);
+		else
+			fputc(*k, f);
+	}
+	fputs("')\"", f);
+	fclose(f);
+	strv_push(s, q);
+	s->raw = s->n;
+	free(q);
+}
+
+static void
+add_boot(struct strv *s, const struct target *t, const struct plan *p)
+{
+	const struct arch_info *a = &arch_table[t->arch];
+	char *cmdline;
+
+	if (t->is_kernel) {
+		strv_push(s, "-kernel");
+		strv_push(s, t->kernel);
+		strv_push(s, "-initrd");
+		if (p->initrd != NULL)
+			strv_push(s, p->initrd);
+		else
+			add_initrd_command(s, t->kernel);
+		strv_push(s, "-append");
+		cmdline = argv_cmdline(t, p);
+		strv_push(s, cmdline);
+		free(cmdline);
+		/* With panic=-1, a panic ends QEMU at once. */
+		strv_push(s, "-no-reboot");
+		add_9p(s, t, "root", t->rootfs, TAG_ROOT, false);
+		return;
+	}
+	strv_push(s, "-drive");
+	strv_pushf(s, "file=%s,format=%s,if=none,id=disk0", opt(t->image),
+	    t->image_format);
+	strv_push(s, "-device");
+	strv_pushf(s, "virtio-blk-%s,drive=disk0,bootindex=1",
+	    a->ccw ? "ccw" : "pci");
+	if (!t->uefi)
+		return;
+	if (a->uefi_pflash) {
+		strv_push(s, "-drive");
+		strv_pushf(s, "if=pflash,format=raw,unit=0,readonly=on,file=%s",
+		    opt(t->bios));
+	} else {
+		strv_push(s, "-bios");
+		strv_push(s, t->bios);
+	}
+}
+
+void
+argv_build(const struct target *t, const struct plan *p, struct strv *s)
+{
+	const struct arch_info *a = &arch_table[t->arch];
+	size_t i;
+
+	memset(s, 0, sizeof(*s));
+	strv_push(s, t->qemu);
+	strv_push(s, "-nodefaults");
+	strv_push(s, "-display");
+	strv_push(s, "none");
+	strv_push(s, "-machine");
+	strv_push(s, a->machine);
+	strv_push(s, "-accel");
+	strv_push(s, p->accel == ACCEL_KVM ? "kvm" : "tcg");
+	strv_push(s, "-cpu");
+	strv_push(s, p->accel == ACCEL_KVM ? t->kvm_cpu_args : a->tcg_cpu);
+	strv_push(s, "-smp");
+	strv_pushf(s, "%u", t->num_cpus);
+	strv_push(s, "-m");
+	strv_push(s, t->memory);
+
+	if (p->interactive) {
+		/* vmtest's: Ctrl-A c reaches the monitor, Ctrl-A x quits. */
+		strv_push(s, "-serial");
+		strv_push(s, "mon:stdio");
+	} else {
+		strv_push(s, "-chardev");
+		strv_pushf(s, "file,id=serial0,path=%s",
+		    run_file(p, RUN_SERIAL));
+		strv_push(s, "-serial");
+		strv_push(s, "chardev:serial0");
+	}
+	strv_push(s, "-chardev");
+	strv_pushf(s, "socket,id=qmp,path=%s,server=on,wait=off",
+	    run_file(p, RUN_QMP));
+	strv_push(s, "-mon");
+	strv_push(s, "chardev=qmp,mode=control");
+	strv_push(s, "-chardev");
+	strv_pushf(s, "socket,id=qga0,path=%s,server=on,wait=off",
+	    run_file(p, RUN_QGA));
+	/* "virtio-serial" is -pci or -ccw, as the machine has. */
+	strv_push(s, "-device");
+	strv_push(s, "virtio-serial");
+	strv_push(s, "-device");
+	strv_push(s, "virtserialport,chardev=qga0,"
+	    "name=org.qemu.guest_agent.0");
+	strv_push(s, "-pidfile");
+	strv_pushf(s, "%s/%s", p->rundir, RUN_PIDFILE);
+
+	add_boot(s, t, p);
+	add_9p(s, t, "shared", t->share, TAG_SHARE, false);
+	for (i = 0; i < t->nmount; i++) {
+		char id[32];
+
+		snprintf(id, sizeof(id), "mount%zu", i);
+		add_9p(s, t, id, t->mount[i].host, id, !t->mount[i].writable);
+	}
+	for (i = 0; i < t->nextra_args; i++)
+		strv_push(s, t->extra_args[i]);
+}
+
+json_t *
+argv_json(const struct strv *s)
+{
+	json_t *a = json_array();
+	size_t i;
+
+	for (i = 0; i < s->n; i++)
+		json_array_append_new(a, json_string(s->v[i]));
+	return a;
+}
+
+static bool
+shell_safe(const char *w)
+{
+	if (*w == '\0')
+		return false;
+	for (; *w != '\0'; w++)
+		if (strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+		    "0123456789@%+=:,./_-", *w) == NULL)
+			return false;
+	return true;
+}
+
+char *
+argv_shell(const struct strv *s)
+{
+	char *line = NULL;
+	const char *c;
+	size_t len = 0, i;
+	FILE *f;
+
+	if ((f = open_memstream(&line, &len)) == NULL)
+		die(EXIT_USAGE, "out of memory");
+	for (i = 0; i < s->n; i++) {
+		if (i > 0)
+			fputc(' ', f);
+		if (i + 1 == s->raw || shell_safe(s->v[i])) {
+			fputs(s->v[i], f);
+			continue;
+		}
+		fputc('\'', f);
+		for (c = s->v[i]; *c != '\0'; c++) {
+			if (*c == '\'')
+				fputs("'\\''", f);
+			else
+				fputc(*c, f);
+		}
+		fputc('\'', f);
+	}
+	if (fclose(f) != 0)
+		die(EXIT_USAGE, "out of memory");
+	return line;
+}

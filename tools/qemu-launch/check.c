@@ -1,0 +1,485 @@
+/*
+ * check: a target's settings checked and resolved, before anything
+ * starts.  Every problem is printed at the place it was written, so one
+ * run shows them all.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "ascii.h"
+#include "diag.h"
+#include "target.h"
+
+static int bad(const struct origin *, const char *, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* Prints one problem at its place; returns 1 to count it. */
+static int
+bad(const struct origin *at, const char *fmt, ...)
+{
+	char where[PATH_MAX + 32], msg[2048];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	error_msg("%s: %s", origin_text(at, where, sizeof(where)), msg);
+	return 1;
+}
+
+/*
+ * A path as written, made absolute: relative to the config file's
+ * directory if it came from there, to the working directory if from a
+ * flag, and canonical.  NULL (after one message) if it does not exist
+ * or is not the kind of file wanted.
+ */
+static char *
+resolve_path(const struct target *t, const struct setting *s,
+    const char *what, bool want_dir, int *errors)
+{
+	char joined[PATH_MAX], real[PATH_MAX];
+	struct stat st;
+
+	if (*s->value == '\0') {
+		*errors += bad(&s->at, "%s: an empty path", what);
+		return NULL;
+	}
+	if (s->value[0] != '/' && s->at.file != NULL) {
+		if ((size_t)snprintf(joined, sizeof(joined), "%s/%s", t->base,
+		    s->value) >= sizeof(joined)) {
+			*errors += bad(&s->at, "%s: path too long", what);
+			return NULL;
+		}
+	} else
+		snprintf(joined, sizeof(joined), "%s", s->value);
+	if (realpath(joined, real) == NULL || stat(real, &st) < 0) {
+		*errors += bad(&s->at, "%s: %s: %s", what, joined,
+		    strerror(errno));
+		return NULL;
+	}
+	if (want_dir && !S_ISDIR(st.st_mode)) {
+		*errors += bad(&s->at, "%s: %s: not a directory", what, real);
+		return NULL;
+	}
+	if (!want_dir && S_ISDIR(st.st_mode)) {
+		*errors += bad(&s->at, "%s: %s: a directory, not a file", what,
+		    real);
+		return NULL;
+	}
+	if (access(real, R_OK) < 0) {
+		*errors += bad(&s->at, "%s: %s: %s", what, real,
+		    strerror(errno));
+		return NULL;
+	}
+	return ql_strdup(real);
+}
+
+static int
+parse_bool(const char *s, bool *b)
+{
+	static const char *const yes[] = { "true", "yes", "on", "1", NULL };
+	static const char *const no[] = { "false", "no", "off", "0", NULL };
+	int i;
+
+	for (i = 0; yes[i] != NULL; i++) {
+		if (ascii_equal_nocase(s, yes[i])) {
+			*b = true;
+			return 0;
+		}
+		if (ascii_equal_nocase(s, no[i])) {
+			*b = false;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+/* QEMU's -m: a number of MiB, or with a unit; a fraction allowed. */
+static bool
+memory_ok(const char *s)
+{
+	const char *p = s;
+
+	if (!ascii_is_digit(*p))
+		return false;
+	while (ascii_is_digit(*p))
+		p++;
+	if (*p == '.') {
+		if (!ascii_is_digit(*++p))
+			return false;
+		while (ascii_is_digit(*p))
+			p++;
+	}
+	if (*p != '\0' && strchr("BKMGTbkmgt", *p) != NULL)
+		p++;
+	return *p == '\0' && strcmp(s, "0") != 0;
+}
+
+/*
+ * Words of an extra_args line, as a shell would split them without
+ * expanding anything: blanks separate, '...' is literal, "..." and a
+ * backslash escape.  -1 on an unfinished quote.
+ */
+static int
+split_words(const char *s, char ***v, size_t *n)
+{
+	char *w = ql_strdup(s), *o;
+	bool in_word = false;
+	char q = 0;
+
+	o = w;
+	for (; *s != '\0'; s++) {
+		if (q == '\'' && *s != '\'') {
+			*o++ = *s;
+		} else if (q == '"' && *s == '\\' && (s[1] == '"' ||
+		    s[1] == '\\')) {
+			*o++ = *++s;
+		} else if (q == '"' && *s != '"') {
+			*o++ = *s;
+		} else if (q != 0) {
+			q = 0;
+		} else if (*s == '\'' || *s == '"') {
+			q = *s;
+			in_word = true;
+		} else if (*s == '\\' && s[1] != '\0') {
+			*o++ = *++s;
+			in_word = true;
+		} else if (ascii_is_space(*s)) {
+			if (in_word) {
+				*o = '\0';
+				*v = ql_grow(*v, *n + 1, sizeof(**v));
+				(*v)[(*n)++] = ql_strdup(w);
+				o = w;
+				in_word = false;
+			}
+		} else {
+			*o++ = *s;
+			in_word = true;
+		}
+	}
+	if (in_word) {
+		*o = '\0';
+		*v = ql_grow(*v, *n + 1, sizeof(**v));
+		(*v)[(*n)++] = ql_strdup(w);
+	}
+	free(w);
+	return q != 0 ? -1 : 0;
+}
+
+/*
+ * A guest path goes on the kernel command line as vm.mount=TAG:PATH[:ro]:
+ * it must be absolute and free of what the command line or that form
+ * would split at.
+ */
+static const char *
+guest_path_problem(const char *g)
+{
+	const char *p;
+
+	if (g[0] != '/')
+		return "must be absolute";
+	if (strcmp(g, "/") == 0)
+		return "cannot be / (the root is rootfs)";
+	for (p = g; *p != '\0'; p++)
+		if (ascii_is_space(*p) || *p == ':' || *p == '"' ||
+		    (unsigned char)*p < 0x20)
+			return "cannot hold blanks, ':' or '\"' (it goes on "
+			    "the kernel command line)";
+	return NULL;
+}
+
+/* HOST:GUEST[:rw|:ro], read from the right: GUEST holds no ':'. */
+static int
+resolve_mount(struct target *t, const struct setting *s)
+{
+	struct setting host;
+	struct mount m;
+	char *v = ql_strdup(s->value), *colon, *host_path;
+	const char *problem;
+	int errors = 0;
+	size_t i;
+
+	memset(&m, 0, sizeof(m));
+	m.at = s->at;
+	colon = strrchr(v, ':');
+	if (colon != NULL && (strcmp(colon, ":rw") == 0 ||
+	    strcmp(colon, ":ro") == 0)) {
+		m.writable = colon[2] == 'w';
+		*colon = '\0';
+		colon = strrchr(v, ':');
+	}
+	if (colon == NULL || colon == v) {
+		free(v);
+		return bad(&s->at, "mounts: '%s' is not HOST:GUEST[:rw|:ro]",
+		    s->value);
+	}
+	*colon = '\0';
+	if ((problem = guest_path_problem(colon + 1)) != NULL) {
+		errors += bad(&s->at, "mounts: guest path '%s' %s", colon + 1,
+		    problem);
+		free(v);
+		return errors;
+	}
+	for (i = 0; i < t->nmount; i++) {
+		if (strcmp(t->mount[i].guest, colon + 1) == 0) {
+			errors += bad(&s->at, "mounts: '%s' is mounted twice",
+			    colon + 1);
+			free(v);
+			return errors;
+		}
+	}
+	host.value = v;
+	host.at = s->at;
+	host_path = resolve_path(t, &host, "mounts", true, &errors);
+	if (host_path != NULL) {
+		m.host = host_path;
+		m.guest = ql_strdup(colon + 1);
+		t->mount = ql_grow(t->mount, t->nmount + 1, sizeof(*t->mount));
+		t->mount[t->nmount++] = m;
+	}
+	free(v);
+	return errors;
+}
+
+static int
+mount_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct mount *)a)->guest,
+	    ((const struct mount *)b)->guest);
+}
+
+/*
+ * The format of a disk image, from its first bytes, so that QEMU need not
+ * guess: a guessed raw image cannot have its first sector written.
+ */
+static const char *
+sniff_format(const char *path)
+{
+	static const struct {
+		const char *magic;
+		size_t len;
+		const char *name;
+	} formats[] = {
+		{ "QFI\xfb", 4, "qcow2" },
+		{ "KDMV", 4, "vmdk" },
+		{ "conectix", 8, "vpc" },
+		{ "vhdxfile", 8, "vhdx" },
+		{ "QED\0", 4, "qed" },
+	};
+	unsigned char head[8];
+	ssize_t n;
+	size_t i;
+	int fd;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return "raw";
+	n = read(fd, head, sizeof(head));
+	close(fd);
+	for (i = 0; i < sizeof(formats) / sizeof(formats[0]); i++)
+		if (n >= (ssize_t)formats[i].len &&
+		    memcmp(head, formats[i].magic, formats[i].len) == 0)
+			return formats[i].name;
+	return "raw";
+}
+
+static int
+find_firmware(struct target *t, const struct origin *at)
+{
+	const struct arch_info *a = &arch_table[t->arch];
+	const char *const *f;
+
+	for (f = a->firmware; f != NULL && *f != NULL; f++) {
+		if (access(*f, R_OK) == 0) {
+			t->bios = ql_strdup(*f);
+			return 0;
+		}
+	}
+	if (a->firmware == NULL)
+		return bad(at, "uefi: there is no UEFI for %s", a->name);
+	return bad(at, "uefi: no UEFI firmware for %s in %s or the other "
+	    "usual places (install %s, or set bios)", a->name, a->firmware[0],
+	    a->firmware_package);
+}
+
+/* The kind of target and the checks between keys, in vmtest's order. */
+static int
+check_combination(struct target *t)
+{
+	struct setting *s = t->set;
+	int errors = 0;
+
+	if (s[KEY_KERNEL].value == NULL && s[KEY_IMAGE].value == NULL)
+		return bad(&t->at, "target %s: set kernel or image", t->name);
+	if (s[KEY_KERNEL].value != NULL && s[KEY_IMAGE].value != NULL) {
+		char where[PATH_MAX + 32];
+
+		errors += bad(&s[KEY_IMAGE].at, "image: a target boots a "
+		    "kernel or an image, not both (kernel is set at %s)",
+		    origin_text(&s[KEY_KERNEL].at, where, sizeof(where)));
+	}
+	t->is_kernel = s[KEY_KERNEL].value != NULL;
+	if (s[KEY_UEFI].value != NULL && parse_bool(s[KEY_UEFI].value,
+	    &t->uefi) < 0)
+		errors += bad(&s[KEY_UEFI].at, "uefi: '%s' is not true or "
+		    "false", s[KEY_UEFI].value);
+	if (t->uefi && s[KEY_IMAGE].value == NULL)
+		errors += bad(&s[KEY_UEFI].at, "uefi: needs image (UEFI "
+		    "boots a disk image)");
+	if (s[KEY_BIOS].value != NULL && !t->uefi)
+		errors += bad(&s[KEY_BIOS].at, "bios: needs uefi = true");
+	if (s[KEY_KERNEL_ARGS].value != NULL && s[KEY_KERNEL].value == NULL)
+		errors += bad(&s[KEY_KERNEL_ARGS].at, "kernel_args: needs "
+		    "kernel");
+	if (s[KEY_INITRD].value != NULL && s[KEY_KERNEL].value == NULL)
+		errors += bad(&s[KEY_INITRD].at, "initrd: needs kernel");
+	if (s[KEY_ROOTFS].value != NULL && s[KEY_KERNEL].value == NULL)
+		errors += bad(&s[KEY_ROOTFS].at, "rootfs: needs kernel (an "
+		    "image has its own root)");
+	return errors;
+}
+
+static int
+resolve_values(struct target *t)
+{
+	struct setting *s = t->set;
+	const struct setting *v;
+	unsigned long n;
+	char *end;
+	int errors = 0, a;
+
+	t->arch = arch_host();
+	if ((v = &s[KEY_ARCH])->value != NULL) {
+		for (a = 0; a < ARCH_COUNT; a++)
+			if (strcmp(v->value, arch_table[a].name) == 0)
+				break;
+		t->arch = (enum arch)a;
+		if (a == ARCH_COUNT)
+			errors += bad(&v->at, "arch: '%s' is not x86_64, "
+			    "aarch64, riscv64 or s390x", v->value);
+	} else if (t->arch == ARCH_COUNT)
+		errors += bad(&t->at, "arch: this machine is none of x86_64, "
+		    "aarch64, riscv64, s390x: set arch");
+	t->num_cpus = 2;
+	if ((v = &s[KEY_NUM_CPUS])->value != NULL) {
+		errno = 0;
+		n = strtoul(v->value, &end, 10);
+		if (!ascii_is_digit(v->value[0]) || *end != '\0' || n < 1 ||
+		    n > 255 || errno != 0)
+			errors += bad(&v->at, "num_cpus: '%s' is not a number "
+			    "from 1 to 255", v->value);
+		t->num_cpus = (unsigned)n;
+	}
+	if ((v = &s[KEY_MEMORY])->value != NULL && !memory_ok(v->value))
+		errors += bad(&v->at, "memory: '%s' is not a size as -m "
+		    "takes it (4G, 512M, 2048)", v->value);
+	if ((v = &s[KEY_KVM_CPU_ARGS])->value != NULL && *v->value == '\0')
+		errors += bad(&v->at, "kvm_cpu_args: empty");
+	if ((v = &s[KEY_QEMU_COMMAND])->value != NULL && *v->value == '\0')
+		errors += bad(&v->at, "qemu_command: empty");
+	return errors;
+}
+
+static int
+resolve_files(struct target *t)
+{
+	struct setting *s = t->set, share;
+	int errors = 0;
+	size_t i;
+
+	if (s[KEY_KERNEL].value != NULL)
+		t->kernel = resolve_path(t, &s[KEY_KERNEL], "kernel", false,
+		    &errors);
+	if (s[KEY_IMAGE].value != NULL) {
+		t->image = resolve_path(t, &s[KEY_IMAGE], "image", false,
+		    &errors);
+		if (t->image != NULL)
+			t->image_format = sniff_format(t->image);
+	}
+	if (s[KEY_INITRD].value != NULL)
+		t->initrd = resolve_path(t, &s[KEY_INITRD], "initrd", false,
+		    &errors);
+	if (s[KEY_BIOS].value != NULL)
+		t->bios = resolve_path(t, &s[KEY_BIOS], "bios", false,
+		    &errors);
+	if (t->is_kernel)
+		t->rootfs = s[KEY_ROOTFS].value == NULL ? ql_strdup("/") :
+		    resolve_path(t, &s[KEY_ROOTFS], "rootfs", true, &errors);
+	if (s[KEY_SHARE].value != NULL)
+		t->share = resolve_path(t, &s[KEY_SHARE], "share", true,
+		    &errors);
+	else {
+		share.value = t->base;
+		share.at = t->at;
+		t->share = resolve_path(t, &share, "share", true, &errors);
+	}
+	for (i = 0; i < t->nmounts; i++)
+		errors += resolve_mount(t, &t->mounts[i]);
+	if (t->nmount > 1)
+		qsort(t->mount, t->nmount, sizeof(*t->mount), mount_cmp);
+	return errors;
+}
+
+int
+target_resolve(struct target *t)
+{
+	struct setting *s = t->set;
+	const char *q;
+	char path[PATH_MAX * 2], cwd[PATH_MAX];
+	int errors;
+	size_t i;
+
+	errors = check_combination(t);
+	errors += resolve_values(t);
+	errors += resolve_files(t);
+	if (t->uefi && t->arch != ARCH_COUNT && s[KEY_BIOS].value == NULL)
+		errors += find_firmware(t, &s[KEY_UEFI].at);
+	else if (t->uefi && t->arch == ARCH_S390X)
+		errors += bad(&s[KEY_UEFI].at, "uefi: there is no UEFI for "
+		    "s390x");
+	t->memory = s[KEY_MEMORY].value != NULL ? s[KEY_MEMORY].value : "4G";
+	t->kvm_cpu_args = s[KEY_KVM_CPU_ARGS].value != NULL ?
+	    s[KEY_KVM_CPU_ARGS].value : "host";
+
+	for (i = 0; i < t->nextra; i++) {
+		if (t->extra[i].at.file == NULL) {
+			/* A flag is one word already. */
+			t->extra_args = ql_grow(t->extra_args,
+			    t->nextra_args + 1, sizeof(*t->extra_args));
+			t->extra_args[t->nextra_args++] =
+			    ql_strdup(t->extra[i].value);
+		} else if (split_words(t->extra[i].value, &t->extra_args,
+		    &t->nextra_args) < 0)
+			errors += bad(&t->extra[i].at, "extra_args: a quote "
+			    "is not closed");
+	}
+
+	/* A name is looked up in PATH at launch; a path is a file here. */
+	q = s[KEY_QEMU_COMMAND].value;
+	if (q != NULL && *q != '\0' && strchr(q, '/') != NULL) {
+		/* Absolute: QEMU runs in the run directory. */
+		if (q[0] != '/' && s[KEY_QEMU_COMMAND].at.file != NULL)
+			snprintf(path, sizeof(path), "%s/%s", t->base, q);
+		else if (q[0] != '/' && getcwd(cwd, sizeof(cwd)) != NULL)
+			snprintf(path, sizeof(path), "%s/%s", cwd, q);
+		else
+			snprintf(path, sizeof(path), "%s", q);
+		if (access(path, X_OK) < 0)
+			errors += bad(&s[KEY_QEMU_COMMAND].at, "qemu_command: "
+			    "%s: %s", path, strerror(errno));
+		t->qemu = ql_strdup(path);
+	} else if (q != NULL && *q != '\0')
+		t->qemu = ql_strdup(q);
+	else if (t->arch != ARCH_COUNT) {
+		snprintf(path, sizeof(path), "qemu-system-%s",
+		    arch_table[t->arch].name);
+		t->qemu = ql_strdup(path);
+	}
+	return errors;
+}

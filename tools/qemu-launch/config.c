@@ -1,0 +1,409 @@
+/*
+ * config: the INI file.  libinih splits lines into keys and values; a
+ * line reader in front of it counts the lines, so that every message
+ * names file:line (Debian's libinih hands its handler no line number),
+ * and sorts each line first: section headers, continuation lines and
+ * lines libinih would reject are ours to judge, so that an empty section
+ * still counts and every bad line is reported, not only the first.
+ */
+#include <errno.h>
+#include <ini.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "ascii.h"
+#include "config.h"
+#include "diag.h"
+
+#define MAX_LINE 60000		/* well inside ini_max_line below */
+
+struct reader {
+	struct config *c;
+	FILE *f;
+	unsigned lineno;
+	char *line;		/* the current line, as libinih gets it */
+	size_t linelen, served, cap;
+	char *buf;		/* getline()'s */
+	size_t bufcap;
+	int errors;
+
+	struct target *cur;	/* NULL before a section or in a bad one */
+	bool in_section;	/* after a header, good or bad */
+	bool continuation;	/* the current line continues prev */
+	enum key prev;		/* the last key line's key; KEY_COUNT if bad */
+	bool have_prev;		/* libinih's prev_name is set */
+	unsigned first[KEY_COUNT];	/* where cur's keys were first set */
+};
+
+static void fail(struct reader *, const char *, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void
+fail(struct reader *r, const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	error_msg("%s:%u: %s", r->c->path, r->lineno, msg);
+	r->errors++;
+}
+
+/* "[target NAME]", blanks allowed around; NAME is printable, unblank. */
+static void
+header(struct reader *r, const char *t, size_t n)
+{
+	const char *name;
+	size_t len, i;
+	char *copy;
+
+	r->in_section = true;
+	r->cur = NULL;
+	r->have_prev = false;
+	r->prev = KEY_COUNT;
+	memset(r->first, 0, sizeof(r->first));
+	if (t[n - 1] != ']') {
+		fail(r, "a section header must end with ']'");
+		return;
+	}
+	t++;
+	n -= 2;
+	while (n > 0 && ascii_is_space(*t)) {
+		t++;
+		n--;
+	}
+	while (n > 0 && ascii_is_space(t[n - 1]))
+		n--;
+	if (n < 7 || strncmp(t, "target", 6) != 0 || !ascii_is_space(t[6])) {
+		fail(r, "unknown section [%.*s] (sections are [target NAME])",
+		    (int)n, t);
+		return;
+	}
+	for (name = t + 6; ascii_is_space(*name); name++)
+		;
+	len = n - (size_t)(name - t);
+	for (i = 0; i < len; i++) {
+		if ((unsigned char)name[i] <= ' ' || name[i] == '[' ||
+		    name[i] == ']' || name[i] == '"' || name[i] == 0x7f) {
+			fail(r, "target name '%.*s': blanks, quotes and "
+			    "brackets are not allowed", (int)len, name);
+			return;
+		}
+	}
+	for (i = 0; i < r->c->n; i++) {
+		if (strlen(r->c->targets[i].name) == len &&
+		    strncmp(r->c->targets[i].name, name, len) == 0) {
+			fail(r, "target %.*s is defined twice (first at line "
+			    "%u)", (int)len, name, r->c->targets[i].at.line);
+			return;
+		}
+	}
+	r->c->targets = reallocarray(r->c->targets, r->c->n + 1,
+	    sizeof(*r->c->targets));
+	if (r->c->targets == NULL)
+		die(EXIT_USAGE, "out of memory");
+	r->cur = &r->c->targets[r->c->n++];
+	if ((copy = strndup(name, len)) == NULL)
+		die(EXIT_USAGE, "out of memory");
+	target_init(r->cur, copy, r->c->dir);
+	free(copy);
+	r->cur->at.file = r->c->path;
+	r->cur->at.line = r->lineno;
+}
+
+/*
+ * Sorts one line as libinih will and keeps what libinih would complain
+ * about from it: such a line is reported here and served blank.
+ * Returns the text libinih gets (without the newline).
+ */
+static void
+sort_line(struct reader *r, const char *s, size_t n, const char **out,
+    size_t *outlen)
+{
+	size_t indent = 0, end = n, k;
+	const char *t;
+
+	*out = s;
+	*outlen = n;
+	r->continuation = false;
+	while (indent < n && ascii_is_space(s[indent]))
+		indent++;
+	while (end > indent && ascii_is_space(s[end - 1]))
+		end--;
+	t = s + indent;
+	n = end - indent;
+	if (n == 0 || t[0] == '#' || t[0] == ';')
+		return;
+	/* libinih: an indented line after a key continues its value. */
+	if (indent > 0 && r->have_prev) {
+		r->continuation = true;
+		return;
+	}
+	if (t[0] == '[') {
+		header(r, t, n);
+		/* libinih must see a section start too, or it would take
+		 * the next indented line for a continuation. */
+		*out = "[-]";
+		*outlen = 3;
+		return;
+	}
+	for (k = 0; k < n && t[k] != '=' && t[k] != ':'; k++)
+		;
+	if (k == n || k == 0) {
+		fail(r, k == 0 ? "a value without a key" : "expected KEY = "
+		    "VALUE, a [target NAME] header or a comment");
+		*outlen = 0;
+		return;
+	}
+	if (!r->in_section) {
+		fail(r, "a key before the first [target NAME] section");
+		*outlen = 0;
+		return;
+	}
+	/* libinih has the key now, and its prev_name with it. */
+	r->have_prev = true;
+}
+
+/* Takes the next line off the file: false at its end. */
+static bool
+next_line(struct reader *r)
+{
+	const char *text;
+	size_t textlen;
+	ssize_t n;
+
+	if ((n = getline(&r->buf, &r->bufcap, r->f)) < 0)
+		return false;
+	r->lineno++;
+	if (n > 0 && r->buf[n - 1] == '\n')
+		n--;
+	if (n > 0 && r->buf[n - 1] == '\r')
+		n--;
+	text = r->buf;
+	if (r->lineno == 1 && n >= 3 && memcmp(text, "\xef\xbb\xbf", 3) == 0) {
+		text += 3;
+		n -= 3;
+	}
+	if (memchr(text, '\0', (size_t)n) != NULL) {
+		fail(r, "a NUL byte");
+		n = 0;
+	} else if (n > MAX_LINE) {
+		fail(r, "a line longer than %d bytes", MAX_LINE);
+		n = 0;
+	}
+	sort_line(r, text, (size_t)n, &text, &textlen);
+	if (textlen + 2 > r->cap) {
+		r->cap = textlen + 2;
+		if ((r->line = realloc(r->line, r->cap)) == NULL)
+			die(EXIT_USAGE, "out of memory");
+	}
+	memcpy(r->line, text, textlen);
+	r->line[textlen] = '\n';
+	r->linelen = textlen + 1;
+	r->served = 0;
+	return true;
+}
+
+/* libinih's fgets(): the current line, in pieces if it must. */
+static char *
+read_for_inih(char *buf, int size, void *arg)
+{
+	struct reader *r = arg;
+	size_t n;
+
+	if (size < 2)
+		return NULL;
+	if (r->served == r->linelen && !next_line(r))
+		return NULL;
+	n = r->linelen - r->served;
+	if (n > (size_t)size - 1)
+		n = (size_t)size - 1;
+	memcpy(buf, r->line + r->served, n);
+	buf[n] = '\0';
+	r->served += n;
+	return buf;
+}
+
+static void
+continue_value(struct reader *r, const char *value)
+{
+	struct setting *s;
+	char joiner;
+	size_t old;
+
+	if (r->cur == NULL || r->prev == KEY_COUNT)
+		return;		/* its key was reported already */
+	if (key_repeatable(r->prev)) {
+		target_set(r->cur, r->prev, value, (struct origin){
+		    r->c->path, r->lineno, NULL });
+		return;
+	}
+	if ((joiner = key_joiner(r->prev)) == 0) {
+		fail(r, "%s takes one line (this indented line continues "
+		    "it; remove the indentation)", key_name(r->prev));
+		return;
+	}
+	s = &r->cur->set[r->prev];
+	old = strlen(s->value);
+	if ((s->value = realloc(s->value, old + strlen(value) + 2)) == NULL)
+		die(EXIT_USAGE, "out of memory");
+	s->value[old] = joiner;
+	strcpy(s->value + old + 1, value);
+}
+
+static int
+on_value(void *arg, const char *section, const char *name,
+    const char *value)
+{
+	struct reader *r = arg;
+	enum key k;
+
+	(void)section;		/* ours is r->cur, whole and checked */
+	if (r->continuation) {
+		continue_value(r, value);
+		return 1;
+	}
+	r->prev = k = key_lookup(name);
+	if (r->cur == NULL)
+		return 1;	/* in a section reported as bad */
+	if (k == KEY_COUNT) {
+		fail(r, "unknown key '%s' (keys: kernel, image, uefi, "
+		    "kernel_args, initrd, rootfs, share, arch, qemu_command, "
+		    "num_cpus, memory, mounts, bios, extra_args, kvm_cpu_args, "
+		    "command)", name);
+		return 1;
+	}
+	if (!key_repeatable(k) && r->first[k] != 0) {
+		fail(r, "%s is set twice in target %s (first at line %u)",
+		    name, r->cur->name, r->first[k]);
+		r->prev = KEY_COUNT;
+		return 1;
+	}
+	r->first[k] = r->lineno;
+	target_set(r->cur, k, value, (struct origin){ r->c->path, r->lineno,
+	    NULL });
+	return 1;
+}
+
+/*
+ * Runs libinih with the options this file format needs.  Debian's
+ * libinih has its build options as globals; they are set for this parse
+ * and put back after.
+ */
+static int
+run_inih(struct reader *r)
+{
+	static char prefixes[] = ";#";
+	int multiline = ini_allow_multiline, bom = ini_allow_bom;
+	int inline_comments = ini_allow_inline_comments;
+	int use_stack = ini_use_stack, allow_realloc = ini_allow_realloc;
+	int stop = ini_stop_on_first_error, no_value = ini_allow_no_value;
+	char *start_prefixes = ini_start_comment_prefixes;
+	int max_line = ini_max_line, rc;
+
+	ini_allow_multiline = 1;
+	ini_allow_bom = 0;		/* next_line() skips it */
+	/* "make ; make check" is a command, not a command and a comment. */
+	ini_allow_inline_comments = 0;
+	ini_start_comment_prefixes = prefixes;
+	ini_use_stack = 0;
+	ini_allow_realloc = 1;
+	ini_max_line = 65536;
+	ini_stop_on_first_error = 0;
+	ini_allow_no_value = 0;
+	rc = ini_parse_stream(read_for_inih, r, on_value, r);
+	ini_allow_multiline = multiline;
+	ini_allow_bom = bom;
+	ini_allow_inline_comments = inline_comments;
+	ini_start_comment_prefixes = start_prefixes;
+	ini_use_stack = use_stack;
+	ini_allow_realloc = allow_realloc;
+	ini_max_line = max_line;
+	ini_stop_on_first_error = stop;
+	ini_allow_no_value = no_value;
+	free(r->line);
+	free(r->buf);
+	if (rc == -2)
+		die(EXIT_USAGE, "out of memory");
+	if (rc > 0 && r->errors == 0) {
+		/* The reader should have kept this from libinih. */
+		r->lineno = (unsigned)rc;
+		fail(r, "libinih could not read this line");
+	}
+	return r->errors;
+}
+
+int
+config_read(struct config *c, const char *path)
+{
+	char dir[PATH_MAX], real[PATH_MAX], *slash;
+	struct reader r;
+	struct stat st;
+
+	memset(c, 0, sizeof(*c));
+	c->path = path;
+	memset(&r, 0, sizeof(r));
+	r.c = c;
+	r.prev = KEY_COUNT;
+	if ((r.f = fopen(path, "re")) == NULL) {
+		error_msg("%s: %s", path, strerror(errno));
+		return 1;
+	}
+	if (fstat(fileno(r.f), &st) == 0 && S_ISDIR(st.st_mode)) {
+		error_msg("%s: a directory, not a config file", path);
+		fclose(r.f);
+		return 1;
+	}
+	/* Relative paths in the file start from its directory. */
+	snprintf(dir, sizeof(dir), "%s", path);
+	if ((slash = strrchr(dir, '/')) == NULL)
+		snprintf(dir, sizeof(dir), ".");
+	else if (slash == dir)
+		dir[1] = '\0';
+	else
+		*slash = '\0';
+	if (realpath(dir, real) == NULL) {
+		error_msg("%s: %s", dir, strerror(errno));
+		fclose(r.f);
+		return 1;
+	}
+	if ((c->dir = strdup(real)) == NULL)
+		die(EXIT_USAGE, "out of memory");
+	run_inih(&r);
+	if (ferror(r.f)) {
+		error_msg("%s: %s", path, strerror(errno));
+		r.errors++;
+	}
+	fclose(r.f);
+	return r.errors;
+}
+
+void
+config_free(struct config *c)
+{
+	size_t i;
+
+	for (i = 0; i < c->n; i++)
+		target_free(&c->targets[i]);
+	free(c->targets);
+	free(c->dir);
+	memset(c, 0, sizeof(*c));
+}
+
+struct target *
+config_find(struct config *c, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < c->n; i++)
+		if (strcmp(c->targets[i].name, name) == 0)
+			return &c->targets[i];
+	return NULL;
+}

@@ -1,0 +1,126 @@
+/*
+ * initrd: running vm-initrd.  Its standard output is the path; its
+ * standard error is the user's to see, as it is.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "deadline.h"
+#include "diag.h"
+#include "initrd.h"
+
+/* vm-initrd beside us (a build tree or an install), else in PATH. */
+static char *
+find_vm_initrd(void)
+{
+	char self[PATH_MAX], *p, *path, *dir, *save;
+	const char *env;
+	ssize_t n;
+
+	if ((n = readlink("/proc/self/exe", self, sizeof(self) - 1)) > 0) {
+		self[n] = '\0';
+		if (asprintf(&p, "%s/vm-initrd", dirname(self)) < 0)
+			die(EXIT_USAGE, "out of memory");
+		if (access(p, X_OK) == 0)
+			return p;
+		free(p);
+	}
+	if ((env = getenv("PATH")) == NULL || (path = strdup(env)) == NULL)
+		return NULL;
+	for (dir = strtok_r(path, ":", &save); dir != NULL;
+	    dir = strtok_r(NULL, ":", &save)) {
+		if (asprintf(&p, "%s/vm-initrd", *dir ? dir : ".") < 0)
+			die(EXIT_USAGE, "out of memory");
+		if (access(p, X_OK) == 0) {
+			free(path);
+			return p;
+		}
+		free(p);
+	}
+	free(path);
+	return NULL;
+}
+
+/* Reads what the child prints, until EOF or the deadline. */
+static size_t
+read_all(int fd, char *buf, size_t size, struct deadline d)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	size_t got = 0;
+	ssize_t n;
+	int rc;
+
+	while (got + 1 < size) {
+		rc = poll(&pfd, 1, deadline_poll_ms(d));
+		if (rc < 0 && errno == EINTR)
+			continue;
+		if (rc <= 0)
+			return SIZE_MAX;	/* the deadline passed */
+		n = read(fd, buf + got, size - 1 - got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+	}
+	buf[got] = '\0';
+	return got;
+}
+
+char *
+initrd_build(const char *kernel)
+{
+	char *tool = find_vm_initrd(), out[PATH_MAX + 2], real[PATH_MAX];
+	int p[2], status, fd;
+	size_t got;
+	pid_t pid;
+
+	if (tool == NULL)
+		die(EXIT_USAGE, "a kernel target needs an initrd: give "
+		    "--initrd FILE, or install vm-initrd");
+	if (pipe2(p, O_CLOEXEC) < 0)
+		die(EXIT_UNREACHABLE, "pipe: %s", strerror(errno));
+	fflush(NULL);
+	if ((pid = fork()) < 0)
+		die(EXIT_UNREACHABLE, "fork: %s", strerror(errno));
+	if (pid == 0) {
+		if ((fd = open("/dev/null", O_RDONLY)) >= 0)
+			dup2(fd, STDIN_FILENO);
+		dup2(p[1], STDOUT_FILENO);
+		execl(tool, "vm-initrd", "--kernel", kernel, (char *)NULL);
+		error_msg("%s: %s", tool, strerror(errno));
+		_exit(127);
+	}
+	close(p[1]);
+	got = read_all(p[0], out, sizeof(out), deadline_in_ms(
+	    INITRD_TIMEOUT_MS));
+	close(p[0]);
+	if (got == SIZE_MAX)
+		kill(pid, SIGTERM);
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	if (got == SIZE_MAX)
+		die(EXIT_TIMEOUT, "%s --kernel %s: no initrd within %d s", tool,
+		    kernel, INITRD_TIMEOUT_MS / 1000);
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		die(EXIT_USAGE, "%s --kernel %s failed", tool, kernel);
+	out[strcspn(out, "\n")] = '\0';
+	if (out[0] == '\0')
+		die(EXIT_USAGE, "%s --kernel %s printed no path", tool, kernel);
+	if (realpath(out, real) == NULL)
+		die(EXIT_USAGE, "%s printed %s: %s", tool, out,
+		    strerror(errno));
+	free(tool);
+	if ((tool = strdup(real)) == NULL)
+		die(EXIT_USAGE, "out of memory");
+	return tool;
+}

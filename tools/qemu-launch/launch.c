@@ -1,0 +1,502 @@
+/*
+ * launch: QEMU in its run directory.
+ *
+ * QEMU makes its socket files while it reads its options, before it
+ * loads the kernel or opens the disk, so sockets that exist do not yet
+ * mean a QEMU that will live: a bad kernel kills it a moment later.
+ * Ready is therefore the sockets AND an answer to qmp_capabilities,
+ * which QEMU's main loop gives only once the machine is built.  Every
+ * wait also watches QEMU itself, so an early death is reported at once,
+ * with QEMU's own words from qemu.err.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "deadline.h"
+#include "diag.h"
+#include "launch.h"
+#include "qmp.h"
+#include "sock.h"
+
+#define STOP_GRACE_MS 5000
+#define POLL_MS 5
+#define GONE_MS 2000		/* for a QEMU whose QMP failed to exit */
+
+static const char *const run_files[] = {
+	RUN_QMP, RUN_QGA, RUN_SERIAL, RUN_PIDFILE, RUN_STDERR, NULL,
+};
+
+static sigset_t stop_signals;	/* and SIGCHLD, taken by sigtimedwait */
+
+static const char *
+temp_base(void)
+{
+	const char *env[] = { "XDG_RUNTIME_DIR", "TMPDIR" }, *v;
+	struct stat st;
+	size_t i;
+
+	for (i = 0; i < 2; i++) {
+		v = getenv(env[i]);
+		if (v != NULL && v[0] == '/' && stat(v, &st) == 0 &&
+		    S_ISDIR(st.st_mode) && access(v, W_OK | X_OK) == 0)
+			return v;
+	}
+	return "/tmp";
+}
+
+static char *
+xasprintf_path(const char *a, const char *b)
+{
+	char *p;
+
+	if (asprintf(&p, "%s/%s", a, b) < 0)
+		die(EXIT_USAGE, "out of memory");
+	return p;
+}
+
+char *
+launch_rundir_preview(const char *rundir_arg)
+{
+	char cwd[PATH_MAX], *p;
+
+	if (rundir_arg == NULL)
+		return xasprintf_path(temp_base(), "qemu-launch.XXXXXX");
+	if (rundir_arg[0] == '/' || getcwd(cwd, sizeof(cwd)) == NULL) {
+		if ((p = strdup(rundir_arg)) == NULL)
+			die(EXIT_USAGE, "out of memory");
+		return p;
+	}
+	return xasprintf_path(cwd, rundir_arg);
+}
+
+static bool
+dir_is_empty(const char *path)
+{
+	struct dirent *e;
+	bool empty = true;
+	DIR *d;
+
+	if ((d = opendir(path)) == NULL)
+		return false;
+	while (empty && (e = readdir(d)) != NULL)
+		if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
+			empty = false;
+	closedir(d);
+	return empty;
+}
+
+int
+launch_rundir(struct launch *l)
+{
+	char real[PATH_MAX], *dir;
+	struct sockaddr_un sun;
+
+	dir = launch_rundir_preview(l->rundir_arg);
+	if (l->rundir_arg == NULL) {
+		if (mkdtemp(dir) == NULL) {
+			error_msg("%s: %s", dir, strerror(errno));
+			free(dir);
+			return -1;
+		}
+		l->made_rundir = true;
+	} else if (mkdir(dir, 0700) == 0) {
+		l->made_rundir = true;
+	} else if (errno != EEXIST || !dir_is_empty(dir)) {
+		error_msg("--rundir %s: %s", dir, errno == EEXIST ?
+		    "not an empty directory" : strerror(errno));
+		free(dir);
+		return -1;
+	}
+	if (realpath(dir, real) == NULL) {
+		error_msg("%s: %s", dir, strerror(errno));
+		free(dir);
+		return -1;
+	}
+	free(dir);
+	if ((l->rundir = strdup(real)) == NULL)
+		die(EXIT_USAGE, "out of memory");
+	/* A socket path must fit in sun_path, or QEMU fails obscurely. */
+	if (strlen(l->rundir) + 1 + strlen(RUN_QMP) >= sizeof(sun.sun_path)) {
+		error_msg("run directory %s: too long a path for its sockets "
+		    "(at most %zu bytes)", l->rundir, sizeof(sun.sun_path) -
+		    2 - strlen(RUN_QMP));
+		launch_cleanup(l);
+		return -1;
+	}
+	return 0;
+}
+
+void
+launch_cleanup(struct launch *l)
+{
+	struct dirent *e;
+	size_t i;
+	DIR *d;
+	int fd;
+
+	if (l->pid > 0)
+		launch_stop(l);
+	if (l->rundir == NULL)
+		return;
+	if (l->made_rundir && (d = opendir(l->rundir)) != NULL) {
+		/* Ours alone: whatever is in it goes (one level deep). */
+		fd = dirfd(d);
+		while ((e = readdir(d)) != NULL)
+			if (strcmp(e->d_name, ".") != 0 &&
+			    strcmp(e->d_name, "..") != 0)
+				unlinkat(fd, e->d_name, 0);
+		closedir(d);
+		rmdir(l->rundir);
+	} else {
+		/* The caller's directory: only the files we made. */
+		for (i = 0; run_files[i] != NULL; i++) {
+			char *p = xasprintf_path(l->rundir, run_files[i]);
+
+			unlink(p);
+			free(p);
+		}
+	}
+	free(l->rundir);
+	l->rundir = NULL;
+}
+
+void
+launch_reset(struct launch *l)
+{
+	size_t i;
+
+	for (i = 0; run_files[i] != NULL; i++) {
+		char *p = xasprintf_path(l->rundir, run_files[i]);
+
+		unlink(p);
+		free(p);
+	}
+}
+
+void
+launch_block_signals(void)
+{
+	sigemptyset(&stop_signals);
+	sigaddset(&stop_signals, SIGINT);
+	sigaddset(&stop_signals, SIGTERM);
+	sigaddset(&stop_signals, SIGHUP);
+	sigaddset(&stop_signals, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &stop_signals, NULL);
+	signal(SIGPIPE, SIG_IGN);
+}
+
+/*
+ * Takes a stop signal if one came within ms; 0 if none.  SIGCHLD only
+ * ends the wait early, for the caller to reap.
+ */
+static int
+take_signal(int64_t ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000 };
+	int sig;
+
+	sig = sigtimedwait(&stop_signals, NULL, ms < 0 ? NULL : &ts);
+	return sig == SIGCHLD || sig < 0 ? 0 : sig;
+}
+
+/* Whether QEMU is gone; reaps it and keeps its status if so. */
+static bool
+reaped(struct launch *l)
+{
+	pid_t r;
+
+	if (l->pid <= 0)
+		return true;
+	while ((r = waitpid(l->pid, &l->status, WNOHANG)) < 0 &&
+	    errno == EINTR)
+		;
+	if (r == 0)
+		return false;
+	l->pid = 0;
+	return true;
+}
+
+/* In the child, between fork and exec: QEMU's process, then QEMU. */
+static void
+child(const struct launch *l, const struct strv *argv, int errfd, int report,
+    pid_t parent)
+{
+	sigset_t none;
+	int fd, e;
+
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	signal(SIGPIPE, SIG_DFL);
+	if (l->detach)
+		setsid();
+	else if (!l->interactive)
+		/* Our own Ctrl-C is ours to pass on, as a clean stop. */
+		setpgid(0, 0);
+	if (!l->detach) {
+		prctl(PR_SET_PDEATHSIG, SIGTERM);
+		if (getppid() != parent)
+			_exit(127);
+	}
+	/* No descriptor of our caller's reaches QEMU (bats waits on 3). */
+	if (close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
+		for (fd = 3; fd < 1024; fd++)
+			if (fd != report)
+				fcntl(fd, F_SETFD, FD_CLOEXEC);
+	if (chdir(l->rundir) < 0)
+		goto fail;
+	if (!l->interactive) {
+		if ((fd = open("/dev/null", O_RDONLY)) < 0 ||
+		    dup2(fd, STDIN_FILENO) < 0 || dup2(errfd, STDOUT_FILENO) < 0)
+			goto fail;
+	}
+	if (dup2(errfd, STDERR_FILENO) < 0)
+		goto fail;
+	execvp(argv->v[0], argv->v);
+fail:
+	e = errno;
+	if (write(report, &e, sizeof(e)) < 0)
+		_exit(127);
+	_exit(127);
+}
+
+/* Forks and execs QEMU; -1 after a message if it could not be run. */
+static int
+spawn(struct launch *l, const struct strv *argv)
+{
+	char *errpath = xasprintf_path(l->rundir, RUN_STDERR);
+	int errfd, p[2], e;
+	pid_t parent = getpid();
+	ssize_t n;
+
+	errfd = open(errpath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (errfd < 0) {
+		error_msg("%s: %s", errpath, strerror(errno));
+		free(errpath);
+		return -1;
+	}
+	free(errpath);
+	if (pipe2(p, O_CLOEXEC) < 0) {
+		error_msg("pipe: %s", strerror(errno));
+		close(errfd);
+		return -1;
+	}
+	fflush(NULL);
+	if ((l->pid = fork()) < 0) {
+		error_msg("fork: %s", strerror(errno));
+		l->pid = 0;
+		close(errfd);
+		close(p[0]);
+		close(p[1]);
+		return -1;
+	}
+	if (l->pid == 0)
+		child(l, argv, errfd, p[1], parent);
+	close(errfd);
+	close(p[1]);
+	/* The report pipe closes at exec: EOF means QEMU runs. */
+	while ((n = read(p[0], &e, sizeof(e))) < 0 && errno == EINTR)
+		;
+	close(p[0]);
+	if (n == (ssize_t)sizeof(e)) {
+		while (waitpid(l->pid, NULL, 0) < 0 && errno == EINTR)
+			;
+		l->pid = 0;
+		error_msg("%s: %s%s", argv->v[0], strerror(e), e == ENOENT &&
+		    strchr(argv->v[0], '/') == NULL ? " (is QEMU installed? "
+		    "set qemu_command)" : "");
+		return -1;
+	}
+	return 0;
+}
+
+static bool
+is_socket(const char *dir, const char *name)
+{
+	char *p = xasprintf_path(dir, name);
+	struct stat st;
+	bool yes;
+
+	yes = stat(p, &st) == 0 && S_ISSOCK(st.st_mode);
+	free(p);
+	return yes;
+}
+
+/* QMP answers once QEMU's main loop runs: the machine is built. */
+static enum start_result
+await_qmp(struct launch *l, struct deadline d)
+{
+	struct sock_addr addr = { .is_unix = true };
+	enum qmp_status st;
+	struct qmp q;
+	int fd, sig;
+
+	addr.path = xasprintf_path(l->rundir, RUN_QMP);
+	for (;;) {
+		if (reaped(l)) {
+			free(addr.path);
+			return START_DIED;
+		}
+		if ((fd = sock_connect(&addr, deadline_in_ms(0))) >= 0)
+			break;
+		if (deadline_passed(d)) {
+			free(addr.path);
+			return START_TIMEOUT;
+		}
+		if ((sig = take_signal(POLL_MS)) != 0) {
+			free(addr.path);
+			l->signal = sig;
+			return START_SIGNAL;
+		}
+	}
+	free(addr.path);
+	qmp_init(&q, fd);
+	st = qmp_read_greeting(&q, d);
+	if (st == QMP_OK)
+		st = qmp_negotiate(&q, false, d);
+	qmp_close(&q);
+	if (st == QMP_OK)
+		return START_READY;
+	/* Most likely QEMU is going: give it a moment rather than guess. */
+	d = deadline_min(d, deadline_in_ms(GONE_MS));
+	while (!reaped(l) && !deadline_passed(d))
+		if ((sig = take_signal(POLL_MS)) != 0) {
+			l->signal = sig;
+			return START_SIGNAL;
+		}
+	if (l->pid == 0)
+		return START_DIED;
+	if (st != QMP_TIMEOUT)
+		error_msg("%s/%s: %s", l->rundir, RUN_QMP, q.why);
+	return START_TIMEOUT;
+}
+
+enum start_result
+launch_start(struct launch *l, const struct strv *argv)
+{
+	struct deadline d = deadline_in_ms(l->start_timeout_ms);
+	enum start_result r;
+	int sig;
+
+	if (spawn(l, argv) < 0)
+		return START_FAILED;
+	for (;;) {
+		if (reaped(l))
+			return START_DIED;
+		if (is_socket(l->rundir, RUN_QMP) &&
+		    is_socket(l->rundir, RUN_QGA))
+			break;
+		if (deadline_passed(d)) {
+			launch_stop(l);
+			return START_TIMEOUT;
+		}
+		if ((sig = take_signal(POLL_MS)) != 0) {
+			l->signal = sig;
+			launch_stop(l);
+			return START_SIGNAL;
+		}
+	}
+	r = await_qmp(l, d);
+	if (r == START_TIMEOUT || r == START_SIGNAL)
+		launch_stop(l);
+	return r;
+}
+
+void
+launch_show_errors(const struct launch *l)
+{
+	char *path, buf[4096];
+	ssize_t n;
+	int fd;
+
+	if (l->rundir == NULL)
+		return;
+	path = xasprintf_path(l->rundir, RUN_STDERR);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	free(path);
+	if (fd < 0)
+		return;
+	fflush(stderr);
+	while ((n = read(fd, buf, sizeof(buf))) > 0)
+		if (write(STDERR_FILENO, buf, (size_t)n) < 0)
+			break;
+	close(fd);
+}
+
+void
+launch_first_error(const struct launch *l, char *buf, size_t size)
+{
+	char *path;
+	FILE *f;
+
+	buf[0] = '\0';
+	if (l->rundir == NULL)
+		return;
+	path = xasprintf_path(l->rundir, RUN_STDERR);
+	f = fopen(path, "re");
+	free(path);
+	if (f == NULL)
+		return;
+	/* Skip QEMU's warnings: the error is what made it stop. */
+	while (fgets(buf, (int)size, f) != NULL)
+		if (strstr(buf, "warning:") == NULL)
+			break;
+	if (feof(f))
+		buf[0] = '\0';
+	fclose(f);
+	buf[strcspn(buf, "\n")] = '\0';
+}
+
+int
+launch_wait(struct launch *l)
+{
+	struct deadline kill_at = DEADLINE_NEVER;
+	int sig;
+
+	while (!reaped(l)) {
+		if (deadline_passed(kill_at)) {
+			kill(l->pid, SIGKILL);
+			kill_at = DEADLINE_NEVER;
+		}
+		sig = take_signal(deadline_is_never(kill_at) ? -1 :
+		    deadline_poll_ms(kill_at));
+		if (sig != 0 && l->pid > 0) {
+			/* SIGTERM is QEMU's clean stop, as QMP quit is. */
+			if (l->signal == 0)
+				kill_at = deadline_in_ms(STOP_GRACE_MS);
+			l->signal = sig;
+			kill(l->pid, SIGTERM);
+		}
+	}
+	return l->status;
+}
+
+void
+launch_stop(struct launch *l)
+{
+	struct deadline d = deadline_in_ms(STOP_GRACE_MS);
+
+	if (reaped(l))
+		return;
+	kill(l->pid, SIGTERM);
+	while (!reaped(l)) {
+		if (deadline_passed(d)) {
+			kill(l->pid, SIGKILL);
+			while (waitpid(l->pid, &l->status, 0) < 0 &&
+			    errno == EINTR)
+				;
+			l->pid = 0;
+			return;
+		}
+		take_signal(POLL_MS);
+	}
+}

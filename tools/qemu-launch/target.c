@@ -1,0 +1,225 @@
+/*
+ * target: the settings of one target, each with the place it was
+ * written; the keys they are named by; the target as JSON.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "diag.h"
+#include "target.h"
+
+static const struct {
+	const char *name, *flag;
+	bool repeatable;
+	char joiner;
+} keys[KEY_COUNT] = {
+	[KEY_KERNEL] = { "kernel", "--kernel", false, 0 },
+	[KEY_IMAGE] = { "image", "--image", false, 0 },
+	[KEY_UEFI] = { "uefi", "--uefi", false, 0 },
+	[KEY_KERNEL_ARGS] = { "kernel_args", "--kernel-args", false, ' ' },
+	[KEY_ROOTFS] = { "rootfs", "--rootfs", false, 0 },
+	[KEY_ARCH] = { "arch", "--arch", false, 0 },
+	[KEY_QEMU_COMMAND] = { "qemu_command", "--qemu-command", false, 0 },
+	[KEY_NUM_CPUS] = { "num_cpus", "--num-cpus", false, 0 },
+	[KEY_MEMORY] = { "memory", "--memory", false, 0 },
+	[KEY_MOUNTS] = { "mounts", "--mount", true, 0 },
+	[KEY_BIOS] = { "bios", "--bios", false, 0 },
+	[KEY_EXTRA_ARGS] = { "extra_args", "--extra-arg", true, 0 },
+	[KEY_KVM_CPU_ARGS] = { "kvm_cpu_args", "--kvm-cpu-args", false, 0 },
+	[KEY_COMMAND] = { "command", NULL, false, '\n' },
+	[KEY_INITRD] = { "initrd", "--initrd", false, 0 },
+	[KEY_SHARE] = { "share", "--share", false, 0 },
+};
+
+const char *key_name(enum key k) { return keys[k].name; }
+const char *key_flag(enum key k) { return keys[k].flag; }
+bool key_repeatable(enum key k) { return keys[k].repeatable; }
+char key_joiner(enum key k) { return keys[k].joiner; }
+
+enum key
+key_lookup(const char *name)
+{
+	int k;
+
+	for (k = 0; k < KEY_COUNT; k++)
+		if (strcmp(keys[k].name, name) == 0)
+			return (enum key)k;
+	return KEY_COUNT;
+}
+
+char *
+ql_strdup(const char *s)
+{
+	char *t = strdup(s);
+
+	if (t == NULL)
+		die(EXIT_USAGE, "out of memory");
+	return t;
+}
+
+void *
+ql_grow(void *p, size_t n, size_t size)
+{
+	if ((p = reallocarray(p, n, size)) == NULL)
+		die(EXIT_USAGE, "out of memory");
+	return p;
+}
+
+void
+target_init(struct target *t, const char *name, const char *base)
+{
+	memset(t, 0, sizeof(*t));
+	t->name = ql_strdup(name);
+	t->base = ql_strdup(base);
+}
+
+static void
+strv_free(char **v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+static void
+settings_free(struct setting *s, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		free(s[i].value);
+	free(s);
+}
+
+void
+target_free(struct target *t)
+{
+	size_t i;
+
+	for (i = 0; i < KEY_COUNT; i++)
+		free(t->set[i].value);
+	settings_free(t->mounts, t->nmounts);
+	settings_free(t->extra, t->nextra);
+	for (i = 0; i < t->nmount; i++) {
+		free(t->mount[i].host);
+		free(t->mount[i].guest);
+	}
+	free(t->mount);
+	strv_free(t->extra_args, t->nextra_args);
+	free(t->kernel);
+	free(t->image);
+	free(t->rootfs);
+	free(t->bios);
+	free(t->initrd);
+	free(t->share);
+	free(t->qemu);
+	free(t->name);
+	free(t->base);
+	memset(t, 0, sizeof(*t));
+}
+
+static void
+list_add(struct setting **list, size_t *n, const char *value,
+    struct origin at)
+{
+	*list = ql_grow(*list, *n + 1, sizeof(**list));
+	(*list)[*n].value = ql_strdup(value);
+	(*list)[*n].at = at;
+	(*n)++;
+}
+
+void
+target_set(struct target *t, enum key k, const char *value, struct origin at)
+{
+	if (k == KEY_MOUNTS) {
+		list_add(&t->mounts, &t->nmounts, value, at);
+		return;
+	}
+	if (k == KEY_EXTRA_ARGS) {
+		list_add(&t->extra, &t->nextra, value, at);
+		return;
+	}
+	free(t->set[k].value);
+	t->set[k].value = ql_strdup(value);
+	t->set[k].at = at;
+}
+
+void
+target_overlay(struct target *t, const struct target *over)
+{
+	size_t i;
+
+	for (i = 0; i < KEY_COUNT; i++)
+		if (over->set[i].value != NULL)
+			target_set(t, (enum key)i, over->set[i].value,
+			    over->set[i].at);
+	for (i = 0; i < over->nmounts; i++)
+		target_set(t, KEY_MOUNTS, over->mounts[i].value,
+		    over->mounts[i].at);
+	for (i = 0; i < over->nextra; i++)
+		target_set(t, KEY_EXTRA_ARGS, over->extra[i].value,
+		    over->extra[i].at);
+}
+
+const char *
+origin_text(const struct origin *at, char *buf, size_t size)
+{
+	if (at->file != NULL)
+		snprintf(buf, size, "%s:%u", at->file, at->line);
+	else
+		snprintf(buf, size, "%s", at->flag != NULL ? at->flag :
+		    "(default)");
+	return buf;
+}
+
+static json_t *
+str_or_null(const char *s)
+{
+	return s != NULL ? json_string(s) : json_null();
+}
+
+json_t *
+target_json(const struct target *t)
+{
+	const struct setting *s = t->set;
+	json_t *o = json_object(), *mounts = json_array(), *extra, *m;
+	size_t i;
+
+	json_object_set_new(o, "name", json_string(t->name));
+	json_object_set_new(o, "kind", json_string(t->is_kernel ? "kernel" :
+	    "image"));
+	json_object_set_new(o, "arch", json_string(arch_table[t->arch].name));
+	json_object_set_new(o, "kernel", str_or_null(t->kernel));
+	json_object_set_new(o, "initrd", str_or_null(t->initrd));
+	json_object_set_new(o, "kernel_args",
+	    str_or_null(s[KEY_KERNEL_ARGS].value));
+	json_object_set_new(o, "rootfs", str_or_null(t->rootfs));
+	json_object_set_new(o, "image", str_or_null(t->image));
+	json_object_set_new(o, "image_format", str_or_null(t->image_format));
+	json_object_set_new(o, "uefi", json_boolean(t->uefi));
+	json_object_set_new(o, "bios", str_or_null(t->bios));
+	json_object_set_new(o, "qemu_command", json_string(t->qemu));
+	json_object_set_new(o, "num_cpus", json_integer(t->num_cpus));
+	json_object_set_new(o, "memory", json_string(t->memory));
+	json_object_set_new(o, "share", str_or_null(t->share));
+	for (i = 0; i < t->nmount; i++) {
+		m = json_object();
+		json_object_set_new(m, "host", json_string(t->mount[i].host));
+		json_object_set_new(m, "guest",
+		    json_string(t->mount[i].guest));
+		json_object_set_new(m, "writable",
+		    json_boolean(t->mount[i].writable));
+		json_array_append_new(mounts, m);
+	}
+	json_object_set_new(o, "mounts", mounts);
+	extra = json_array();
+	for (i = 0; i < t->nextra_args; i++)
+		json_array_append_new(extra, json_string(t->extra_args[i]));
+	json_object_set_new(o, "extra_args", extra);
+	json_object_set_new(o, "kvm_cpu_args", json_string(t->kvm_cpu_args));
+	json_object_set_new(o, "command", str_or_null(s[KEY_COMMAND].value));
+	return o;
+}

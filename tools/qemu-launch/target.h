@@ -1,0 +1,122 @@
+/*
+ * target: what to boot, as settings that remember where they came from
+ * (a config file's line or a flag), so that every error names the place
+ * to fix; and the per-architecture facts QEMU needs.
+ */
+#ifndef QEMU_LAUNCH_TARGET_H
+#define QEMU_LAUNCH_TARGET_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <jansson.h>
+
+#include "arch.h"
+
+/* The settings, named as vmtest's config keys (and the INI keys). */
+enum key {
+	KEY_KERNEL,
+	KEY_IMAGE,
+	KEY_UEFI,
+	KEY_KERNEL_ARGS,
+	KEY_ROOTFS,
+	KEY_ARCH,
+	KEY_QEMU_COMMAND,
+	KEY_NUM_CPUS,
+	KEY_MEMORY,
+	KEY_MOUNTS,
+	KEY_BIOS,
+	KEY_EXTRA_ARGS,
+	KEY_KVM_CPU_ARGS,
+	KEY_COMMAND,
+	KEY_INITRD,
+	KEY_SHARE,
+	KEY_COUNT,
+};
+
+/* Where a setting was written: a file and line, or a flag. */
+struct origin {
+	const char *file;	/* NULL: a flag, or a default */
+	unsigned line;
+	const char *flag;	/* "--kernel" */
+};
+
+struct setting {
+	char *value;		/* NULL: not set */
+	struct origin at;
+};
+
+struct mount {
+	char *host;		/* resolved: absolute and canonical */
+	char *guest;
+	bool writable;
+	struct origin at;
+};
+
+struct target {
+	char *name;
+	struct origin at;	/* the section header, for whole-target errors */
+	char *base;		/* the directory relative paths start from */
+	struct setting set[KEY_COUNT];
+	/* Repeatable: each value is one entry, with its own origin. */
+	struct setting *mounts, *extra;
+	size_t nmounts, nextra;
+
+	/* Filled by target_resolve(). */
+	bool is_kernel, uefi;
+	enum arch arch;
+	unsigned num_cpus;
+	char *kernel, *image, *rootfs, *bios, *initrd, *share, *qemu;
+	const char *image_format;	/* "qcow2", "raw"...: sniffed */
+	const char *memory, *kvm_cpu_args;	/* borrowed, or defaults */
+	char **extra_args;	/* extra_args split into words */
+	size_t nextra_args;
+	struct mount *mount;	/* sorted by guest path */
+	size_t nmount;
+};
+
+/* The key's INI name ("kernel_args") and flag ("--kernel-args"). */
+const char *key_name(enum key k);
+const char *key_flag(enum key k);
+/* The key named name, or KEY_COUNT. */
+enum key key_lookup(const char *name);
+bool key_repeatable(enum key k);
+/* Continuation lines join with this ('\n' for command), or 0 if none. */
+char key_joiner(enum key k);
+
+void target_init(struct target *t, const char *name, const char *base);
+void target_free(struct target *t);
+
+/*
+ * Sets k to value (copied) as written at `at`.  A repeatable key gets
+ * one more entry; any other key is replaced.
+ */
+void target_set(struct target *t, enum key k, const char *value,
+    struct origin at);
+
+/*
+ * Lays the settings of over (flags) onto t (from a file): what over sets
+ * wins; a repeatable key's entries in over are added to t's.
+ */
+void target_overlay(struct target *t, const struct target *over);
+
+/*
+ * Checks the target and resolves it: paths made absolute (relative ones
+ * start from the base of the file or the directory they were given in)
+ * and checked to exist, defaults filled, values parsed.  Each problem is
+ * printed as "FILE:LINE: ..." or "--flag: ..."; returns how many.
+ * Touches nothing: it only reads the file system.
+ */
+int target_resolve(struct target *t);
+
+/* strdup() and reallocarray() that exit 2 when memory runs out. */
+char *ql_strdup(const char *s);
+void *ql_grow(void *p, size_t n, size_t size);
+
+/* "FILE:LINE" or "--flag" for messages, into buf. */
+const char *origin_text(const struct origin *at, char *buf, size_t size);
+
+/* All resolved settings as one JSON object, for --list. */
+json_t *target_json(const struct target *t);
+
+#endif

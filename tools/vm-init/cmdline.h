@@ -1,0 +1,50 @@
+/*
+ * cmdline: what the host asks of the guest, read from the kernel command
+ * line (/proc/cmdline).  Only "vm.*" keys and the kernel's own "ro"/"rw"
+ * concern vm-init; everything else is the kernel's.
+ */
+#ifndef VM_INIT_CMDLINE_H
+#define VM_INIT_CMDLINE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#define DEFAULT_ROOT_TAG "/dev/root"
+#define DEFAULT_SHARE_TAG "vmtest-shared"
+#define DEFAULT_HOSTNAME "vmtest"
+
+struct share {
+	const char *tag;
+	const char *path;	/* absolute guest path */
+	bool ro;
+};
+
+struct config {
+	const char *root_tag;
+	bool root_ro;
+	uint32_t msize;		/* 0: the largest the kernel takes */
+	const char *share_tag;	/* NULL or "": no shared directory */
+	bool share_given;	/* vm.share= given: a failure is fatal */
+	struct share *mounts;	/* vm.mount=, in order */
+	int nmounts;
+	bool interactive;
+	bool debug;
+	const char *qga;	/* NULL: searched for in the new root */
+	const char *hostname;
+};
+
+/* Called once per problem with a message naming the word. */
+typedef void cmdline_report(const char *fmt, ...)
+    __attribute__((format(printf, 1, 2)));
+
+void cmdline_defaults(struct config *c);
+
+/*
+ * Parses text (modified in place, and pointed into by c) into c, which
+ * must hold the defaults.  Words split at blanks outside double quotes,
+ * and the quotes are dropped, as the kernel does; parsing stops at "--".
+ * A bad word is reported and ignored.  Returns the number of problems.
+ */
+int cmdline_parse(char *text, struct config *c, cmdline_report *report);
+
+#endif

@@ -1,0 +1,164 @@
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+
+#define PREFIX "vm-init: "
+
+static bool debug;
+
+void
+log_set_debug(bool on)
+{
+	debug = on;
+}
+
+bool
+log_debug_on(void)
+{
+	return debug;
+}
+
+static void
+write_all(int fd, const char *p, size_t len)
+{
+	ssize_t n;
+
+	while (len > 0) {
+		n = write(fd, p, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return;
+		p += n;
+		len -= n;
+	}
+}
+
+/*
+ * The kernel copies a record to the console itself when its level is
+ * below the console log level (the first number in
+ * /proc/sys/kernel/printk: 4 with "quiet", 7 without).  Writing such a
+ * line ourselves too would print it twice.
+ */
+static bool
+kernel_echoes(int level)
+{
+	char buf[32];
+	ssize_t n;
+	int fd;
+
+	fd = open("/proc/sys/kernel/printk", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return false;
+	buf[n] = '\0';
+	return level < atoi(buf);
+}
+
+/*
+ * /dev/kmsg is opened for every line: the kernel rate-limits writers per
+ * open file (10 lines in 5 s unless printk.devkmsg=on), and a boot logs
+ * more than that in well under a second.
+ */
+static void
+emit(int level, bool console, const char *fmt, va_list ap)
+{
+	char line[1000];
+	size_t head, len;
+	bool sent = false;
+	int fd, n;
+
+	n = snprintf(line, sizeof(line), "<%d>" PREFIX, level);
+	head = (size_t)n;
+	vsnprintf(line + head, sizeof(line) - head - 1, fmt, ap);
+	len = strlen(line);
+	/*
+	 * The newline matters: the kernel keeps a record that lacks one
+	 * open for more text, and readers such as dmesg do not see the
+	 * last record until it is closed.
+	 */
+	line[len++] = '\n';
+
+	fd = open("/dev/kmsg", O_WRONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd >= 0) {
+		sent = write(fd, line, len) == (ssize_t)len;
+		close(fd);
+	}
+	if (!sent || ((console || debug) && !kernel_echoes(level))) {
+		/* Without the "<N>" the kernel would have consumed. */
+		write_all(STDERR_FILENO, line + head - strlen(PREFIX),
+		    len - (head - strlen(PREFIX)));
+	}
+}
+
+void
+log_info(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	emit(LOG_LVL_INFO, false, fmt, ap);
+	va_end(ap);
+}
+
+void
+log_debug(const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!debug)
+		return;
+	va_start(ap, fmt);
+	emit(LOG_LVL_DEBUG, false, fmt, ap);
+	va_end(ap);
+}
+
+void
+log_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	emit(LOG_LVL_ERR, false, fmt, ap);
+	va_end(ap);
+}
+
+void
+log_console(int level, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	emit(level, true, fmt, ap);
+	va_end(ap);
+}
+
+int64_t
+log_now_ms(void)
+{
+	struct timespec ts;
+
+	/* BOOTTIME: zero when the kernel started, so also "since boot". */
+	clock_gettime(CLOCK_BOOTTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int64_t
+log_step(const char *name, int64_t start_ms)
+{
+	int64_t now;
+
+	now = log_now_ms();
+	log_info("%s: %lld ms", name, (long long)(now - start_ms));
+	return now;
+}

@@ -1,0 +1,242 @@
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ascii.h"
+#include "kversion.h"
+#include "unpack.h"
+
+static const char banner[] = "Linux version ";
+#define BANNER_LEN (sizeof(banner) - 1)
+
+/* What a banner needs after its start: the text, a release, a space. */
+#define BANNER_SPAN (BANNER_LEN + KVERSION_MAX + 1)
+
+/* Unpacked output is searched in windows of this size. */
+#define WINDOW (256 * 1024)
+
+/* The x86 boot protocol's setup header (Documentation/arch/x86/boot.rst). */
+#define HDR_MAGIC_OFF 0x202		/* "HdrS" */
+#define HDR_VERSION_OFF 0x206		/* boot protocol version */
+#define HDR_KVER_OFF 0x20e		/* kernel_version, from 0x200 */
+
+/* struct linux_efi_zboot_header (drivers/firmware/efi/libstub). */
+#define ZBOOT_MAGIC_OFF 4		/* "zimg" */
+#define ZBOOT_PAYLOAD_OFF 8		/* le32 offset, le32 size */
+#define ZBOOT_TYPE_OFF 24		/* compression type, NUL-padded */
+
+static uint32_t
+le16(const unsigned char *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8;
+}
+
+static uint32_t
+le32(const unsigned char *p)
+{
+	return le16(p) | le16(p + 2) << 16;
+}
+
+static bool
+release_char(unsigned char c)
+{
+	return c > ' ' && c < 0x7f && c != '/';
+}
+
+bool
+kversion_valid(const char *s)
+{
+	size_t i;
+
+	if (!ascii_is_digit(s[0]))
+		return false;
+	for (i = 0; s[i] != '\0'; i++)
+		if (i == KVERSION_MAX || !release_char((unsigned char)s[i]))
+			return false;
+	return true;
+}
+
+/*
+ * Takes the release at p, with n bytes there, if one is there and ends in
+ * a space, or also in a NUL if nul_ends.
+ */
+static bool
+take_release(const unsigned char *p, size_t n, bool nul_ends, char *version)
+{
+	size_t i;
+
+	for (i = 0; i < n && i <= KVERSION_MAX && release_char(p[i]); i++)
+		continue;
+	if (i == 0 || i > KVERSION_MAX || i == n || !ascii_is_digit(p[0]))
+		return false;
+	if (p[i] != ' ' && !(nul_ends && p[i] == '\0'))
+		return false;
+	memcpy(version, p, i);
+	version[i] = '\0';
+	return true;
+}
+
+/*
+ * The first banner in buf[0..len) that starts before `before`.  Other
+ * strings begin with "Linux version " too ("%s" formats, messages), so a
+ * hit counts only if a release follows.
+ */
+static bool
+find_banner(const unsigned char *buf, size_t len, size_t before,
+    char *version)
+{
+	const unsigned char *p = buf, *end = buf + len, *hit;
+
+	while ((hit = memmem(p, (size_t)(end - p), banner, BANNER_LEN)) !=
+	    NULL && (size_t)(hit - buf) < before) {
+		if (take_release(hit + BANNER_LEN,
+		    (size_t)(end - hit) - BANNER_LEN, false, version))
+			return true;
+		p = hit + 1;
+	}
+	return false;
+}
+
+/*
+ * A search through unpacked output as it comes: a window that keeps its
+ * last BANNER_SPAN bytes when it slides, so that a banner cut in two by
+ * the pieces is still seen whole.
+ */
+struct search {
+	unsigned char *buf;
+	size_t len;
+	char *version;
+	bool found;
+};
+
+static int
+search_piece(const unsigned char *piece, size_t n, void *arg)
+{
+	struct search *s = arg;
+	size_t take;
+
+	while (n > 0) {
+		take = WINDOW - s->len < n ? WINDOW - s->len : n;
+		memcpy(s->buf + s->len, piece, take);
+		s->len += take;
+		piece += take;
+		n -= take;
+		if (s->len < WINDOW)
+			break;
+		/* Hits before the tail have all their bytes here. */
+		if (find_banner(s->buf, s->len, s->len - BANNER_SPAN,
+		    s->version)) {
+			s->found = true;
+			return 1;
+		}
+		memmove(s->buf, s->buf + s->len - BANNER_SPAN, BANNER_SPAN);
+		s->len = BANNER_SPAN;
+	}
+	return 0;
+}
+
+static int
+search_unpacked(enum unpack_format f, const unsigned char *in, size_t len,
+    size_t limit, char *version, char *why, size_t whylen)
+{
+	struct search s = { NULL, 0, version, false };
+	char reason[200];
+	int rc;
+
+	if ((s.buf = malloc(WINDOW)) == NULL) {
+		snprintf(why, whylen, "out of memory");
+		return -1;
+	}
+	rc = unpack(f, in, len, limit, search_piece, &s, reason,
+	    sizeof(reason));
+	/* What unpacked before an error may still hold the banner. */
+	if (!s.found)
+		s.found = find_banner(s.buf, s.len, s.len, version);
+	free(s.buf);
+	if (s.found)
+		return 0;
+	if (rc < 0)
+		snprintf(why, whylen, "%s image: %s, and no \"Linux "
+		    "version\" before that", unpack_name(f), reason);
+	else
+		snprintf(why, whylen, "%s image without a \"Linux version\" "
+		    "string", unpack_name(f));
+	return -1;
+}
+
+static int
+from_bzimage(const unsigned char *img, size_t len, char *version, char *why,
+    size_t whylen)
+{
+	size_t off;
+
+	if (le16(img + HDR_VERSION_OFF) < 0x0200 ||
+	    le16(img + HDR_KVER_OFF) == 0) {
+		snprintf(why, whylen, "bzImage without a kernel_version "
+		    "(boot protocol before 2.00)");
+		return -1;
+	}
+	off = 0x200 + le16(img + HDR_KVER_OFF);
+	if (off >= len || !take_release(img + off, len - off, true, version)) {
+		snprintf(why, whylen, "bzImage whose kernel_version is not "
+		    "a kernel release");
+		return -1;
+	}
+	return 0;
+}
+
+static int
+from_zboot(const unsigned char *img, size_t len, size_t limit,
+    char *version, char *why, size_t whylen)
+{
+	size_t off = le32(img + ZBOOT_PAYLOAD_OFF);
+	size_t size = le32(img + ZBOOT_PAYLOAD_OFF + 4);
+	char type[9];
+	enum unpack_format f;
+	size_t i;
+
+	if (off > len || size > len - off) {
+		snprintf(why, whylen, "EFI zboot image whose payload lies "
+		    "beyond its end");
+		return -1;
+	}
+	f = unpack_detect(img + off, size);
+	if (f == UNPACK_NONE) {
+		/* Name the compression for the message, printably. */
+		for (i = 0; i < sizeof(type) - 1 &&
+		    release_char(img[ZBOOT_TYPE_OFF + i]); i++)
+			type[i] = (char)img[ZBOOT_TYPE_OFF + i];
+		type[i] = '\0';
+		snprintf(why, whylen, "EFI zboot image compressed with "
+		    "'%s'; only gzip, xz and zstd are read", type);
+		return -1;
+	}
+	return search_unpacked(f, img + off, size, limit, version, why,
+	    whylen);
+}
+
+int
+kversion_read(const unsigned char *img, size_t len, size_t unpack_limit,
+    char version[KVERSION_MAX + 1], char *why, size_t whylen)
+{
+	enum unpack_format f;
+
+	if (len >= HDR_KVER_OFF + 2 &&
+	    memcmp(img + HDR_MAGIC_OFF, "HdrS", 4) == 0)
+		return from_bzimage(img, len, version, why, whylen);
+	if (len >= ZBOOT_TYPE_OFF + 8 && memcmp(img, "MZ", 2) == 0 &&
+	    memcmp(img + ZBOOT_MAGIC_OFF, "zimg", 4) == 0)
+		return from_zboot(img, len, unpack_limit, version, why,
+		    whylen);
+	if ((f = unpack_detect(img, len)) != UNPACK_NONE)
+		return search_unpacked(f, img, len, unpack_limit, version,
+		    why, whylen);
+	if (find_banner(img, len, len, version))
+		return 0;
+	snprintf(why, whylen, "%s", len == 0 ? "empty file" :
+	    "not a bzImage, an EFI zboot image or a gzip, xz or zstd file, "
+	    "and no \"Linux version\" string in it");
+	return -1;
+}
