@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "ascii.h"
+#include "inifeed.h"
 #include "rules-file.h"
 #include "rules.h"
 
@@ -336,19 +337,12 @@ static char *
 ini_read(char *buf, int size, void *arg)
 {
 	struct ini *p = arg;
-	size_t n;
 
 	if (p->f->failed || size < 2)
 		return NULL;
 	if (p->served == p->linelen && next_line(p) == -1)
 		return NULL;
-	n = p->linelen - p->served;
-	if (n > (size_t)size - 1)
-		n = (size_t)size - 1;
-	memcpy(buf, p->line + p->served, n);
-	buf[n] = '\0';
-	p->served += n;
-	return buf;
+	return ini_feed_piece(p->line, p->linelen, &p->served, buf, size);
 }
 
 /*

@@ -16,6 +16,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "inifeed.h"
 #include "ascii.h"
 #include "config.h"
 #include "diag.h"
@@ -216,19 +217,12 @@ static char *
 read_for_inih(char *buf, int size, void *arg)
 {
 	struct reader *r = arg;
-	size_t n;
 
 	if (size < 2)
 		return NULL;
 	if (r->served == r->linelen && !next_line(r))
 		return NULL;
-	n = r->linelen - r->served;
-	if (n > (size_t)size - 1)
-		n = (size_t)size - 1;
-	memcpy(buf, r->line + r->served, n);
-	buf[n] = '\0';
-	r->served += n;
-	return buf;
+	return ini_feed_piece(r->line, r->linelen, &r->served, buf, size);
 }
 
 static void
