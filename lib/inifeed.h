@@ -1,14 +1,27 @@
 /*
- * inifeed: the heart of the reader callback libinih's ini_parse_stream()
- * calls, for parsers that prepare each line themselves (to count lines,
- * or to make libinih agree with another grammar) and hand it over in as
- * many pieces as libinih's buffer takes.
+ * inifeed: libinih for parsers that prepare each line themselves (to
+ * count lines, or to make libinih agree with another grammar): running it
+ * with the options they need, and handing it a line in as many pieces as
+ * its buffer takes.
  */
 #ifndef VT_INIFEED_H
 #define VT_INIFEED_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <string.h>
+
+#include <ini.h>
+
+/*
+ * Runs ini_parse_stream() with no inline comments, '#' and ';' comment
+ * lines, multiline values, no byte-order mark (the reader skips one) and
+ * lines up to 64 KiB.  Debian's libinih has its build options as
+ * process-wide globals: they are set for this parse and put back after,
+ * so parse before starting threads.  Returns what ini_parse_stream does.
+ */
+int ini_feed_parse(ini_reader reader, void *stream, ini_handler handler,
+    void *user, bool stop_on_first_error);
 
 /*
  * Copies the next piece of line (len bytes, *served of them handed over

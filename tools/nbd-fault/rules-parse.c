@@ -406,20 +406,13 @@ line_of(const char *text, size_t off)
 }
 
 /*
- * Runs libinih over the text.  Debian's libinih has its build options as
- * globals; ours are set for this parse only and put back after.  They are
- * process-wide: parse rule files before starting threads.
+ * Runs libinih over the text (lib/inifeed.c sets its options: they are
+ * process-wide, so parse rule files before starting threads).
  */
 static int
 run_inih(struct ini *p)
 {
-	static char comment_prefixes[] = "#;";
-	bool multiline = ini_allow_multiline, bom = ini_allow_bom;
-	bool inline_comments = ini_allow_inline_comments;
-	bool use_stack = ini_use_stack, allow_realloc = ini_allow_realloc;
-	bool stop = ini_stop_on_first_error, no_value = ini_allow_no_value;
-	char *prefixes = ini_start_comment_prefixes;
-	int max_line = ini_max_line, rc;
+	int rc;
 	const char *nul;
 	size_t i, j;
 
@@ -427,25 +420,8 @@ run_inih(struct ini *p)
 		return fail(p, line_of(p->text, (size_t)(nul - p->text)),
 		    "a NUL byte");
 
-	ini_allow_multiline = true;
-	ini_allow_bom = false;		/* next_line() skips it */
-	ini_allow_inline_comments = false;
-	ini_start_comment_prefixes = comment_prefixes;
-	ini_use_stack = false;
-	ini_allow_realloc = true;
-	ini_max_line = 65536;
-	ini_stop_on_first_error = true;
-	ini_allow_no_value = false;
-	rc = ini_parse_stream(ini_read, p, ini_value, p);
-	ini_allow_multiline = multiline;
-	ini_allow_bom = bom;
-	ini_allow_inline_comments = inline_comments;
-	ini_start_comment_prefixes = prefixes;
-	ini_use_stack = use_stack;
-	ini_allow_realloc = allow_realloc;
-	ini_max_line = max_line;
-	ini_stop_on_first_error = stop;
-	ini_allow_no_value = no_value;
+	/* next_line() skips a byte-order mark. */
+	rc = ini_feed_parse(ini_read, p, ini_value, p, true);
 
 	free(p->line);
 	if (p->f->failed)

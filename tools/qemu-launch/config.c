@@ -286,42 +286,17 @@ on_value(void *arg, const char *section, const char *name,
 	return 1;
 }
 
-/*
- * Runs libinih with the options this file format needs.  Debian's
- * libinih has its build options as globals; they are set for this parse
- * and put back after.
- */
+/* Runs libinih over the file, with lib/inifeed.c's options. */
 static int
 run_inih(struct reader *r)
 {
-	static char prefixes[] = ";#";
-	int multiline = ini_allow_multiline, bom = ini_allow_bom;
-	int inline_comments = ini_allow_inline_comments;
-	int use_stack = ini_use_stack, allow_realloc = ini_allow_realloc;
-	int stop = ini_stop_on_first_error, no_value = ini_allow_no_value;
-	char *start_prefixes = ini_start_comment_prefixes;
-	int max_line = ini_max_line, rc;
+	int rc;
 
-	ini_allow_multiline = 1;
-	ini_allow_bom = 0;		/* next_line() skips it */
-	/* "make ; make check" is a command, not a command and a comment. */
-	ini_allow_inline_comments = 0;
-	ini_start_comment_prefixes = prefixes;
-	ini_use_stack = 0;
-	ini_allow_realloc = 1;
-	ini_max_line = 65536;
-	ini_stop_on_first_error = 0;
-	ini_allow_no_value = 0;
-	rc = ini_parse_stream(read_for_inih, r, on_value, r);
-	ini_allow_multiline = multiline;
-	ini_allow_bom = bom;
-	ini_allow_inline_comments = inline_comments;
-	ini_start_comment_prefixes = start_prefixes;
-	ini_use_stack = use_stack;
-	ini_allow_realloc = allow_realloc;
-	ini_max_line = max_line;
-	ini_stop_on_first_error = stop;
-	ini_allow_no_value = no_value;
+	/*
+	 * No inline comments: "make ; make check" is a command, not a
+	 * command and a comment.  next_line() skips a byte-order mark.
+	 */
+	rc = ini_feed_parse(read_for_inih, r, on_value, r, false);
 	free(r->line);
 	free(r->buf);
 	if (rc == -2)
