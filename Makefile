@@ -34,7 +34,7 @@ LIBS := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
 LIBS_vm-initrd := $(shell $(PKG_CONFIG) --libs $(PKGS_vm-initrd) 2>/dev/null)
 PART_LIBS := $(shell $(PKG_CONFIG) --libs $(TOOL_PKGS) 2>/dev/null)
 
-TOOLS := qmp-send qga-exec nbd-fault qemu-launch vm-initrd
+TOOLS := qmp-send qga-exec nbd-fault qemu-launch vm-initrd line-window
 LIB_SRCS := $(wildcard lib/*.c)
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 UNIT_SRCS := $(wildcard tests/unit/*.c)
@@ -141,14 +141,17 @@ bench: deps all
 demo: deps all
 	@VT_BIN=$(CURDIR)/$(BUILD)/bin build-aux/demo.sh
 
+# The driver finds the tools beside itself once installed.
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1
-	install -m 755 $(BINS) $(VMINIT) $(DESTDIR)$(BINDIR)
-	install -m 644 $(foreach t,$(TOOLS) vm-init,tools/$(t)/$(t).1) $(DESTDIR)$(MANDIR)/man1
+	install -m 755 $(BINS) $(VMINIT) bin/vmtest $(DESTDIR)$(BINDIR)
+	install -m 644 $(foreach t,$(TOOLS) vm-init,tools/$(t)/$(t).1) bin/vmtest.1 \
+		$(DESTDIR)$(MANDIR)/man1
 
 uninstall:
 	rm -f $(TOOLS:%=$(DESTDIR)$(BINDIR)/%) $(TOOLS:%=$(DESTDIR)$(MANDIR)/man1/%.1)
 	rm -f $(DESTDIR)$(BINDIR)/vm-init $(DESTDIR)$(MANDIR)/man1/vm-init.1
+	rm -f $(DESTDIR)$(BINDIR)/vmtest $(DESTDIR)$(MANDIR)/man1/vmtest.1
 
 clean:
 	rm -rf build

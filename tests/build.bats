@@ -10,6 +10,19 @@ load helpers
 	[ -f "$T/root/opt/vt/share/man/man1/qmp-send.1" ]
 	run "$T/root/opt/vt/bin/qmp-send" --version
 	[ "$status" -eq 0 ]
+	[ -f "$T/root/opt/vt/share/man/man1/vmtest.1" ]
+}
+
+@test "make install: the installed vmtest uses the tools beside it" {
+	run make -s -C "$VT_ROOT" install DESTDIR="$T/root" PREFIX=/opt/vt
+	[ "$status" -eq 0 ] || { echo "$output"; return 1; }
+	mkdir "$T/w"
+	printf '[target a]\nkernel = missing-kernel\ncommand = true\n' >"$T/w/vmtest.ini"
+	# Neither PATH nor VMTEST_BINDIR leads to the build tree's tools.
+	cd "$T/w"
+	run env -u VMTEST_BINDIR PATH=/usr/bin:/bin "$T/root/opt/vt/bin/vmtest"
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"qemu-launch: error: "*"vmtest.ini:2:"*"missing-kernel"* ]]
 }
 
 @test "deps: nothing to do when every package is installed" {

@@ -18,7 +18,9 @@ unit() {
 @test "parse: durations and sizes, bounds, formatting back" { unit parse; }
 @test "qga: version tuples, exec-status and file-read decoding" { unit qga; }
 @test "rules: the rule file grammar, compat errors, matching" { unit rules; }
+@test "sanitize: escapes, CR, tabs, UTF-8, widths, clipping, bounded lines" { unit sanitize; }
 @test "sock: addresses, listening on paths and port 0, connecting" { unit sock; }
+@test "window: frames, cursor arithmetic, erasing, skipping, terminal rows" { unit window; }
 
 @test "every unit test program has a test here" {
 	local f n

@@ -1,8 +1,10 @@
 #!/usr/bin/env bats
 # bin/vmtest, the driver: real guests under TCG from Debian's kernel.
-# Few boots (each about 5 s): one-liner, --timeout, a filtered config with
-# --json, a panic.  Everything else needs no VM.  Host paths the guest
-# must see live under /var/tmp: the guest's /tmp is its own tmpfs.
+# Each boot costs about 5 s: one per behaviour that needs a guest, and
+# everything else without one.  Host paths the guest must see live under
+# /var/tmp (the guest's /tmp is its own tmpfs), except where a test checks
+# that vmtest shares a current directory under /tmp.  The terminal tests
+# run vmtest in a private tmux server and read its screen.
 
 load helpers
 load fixtures/vm
@@ -16,13 +18,26 @@ setup() {
 	mkdir "$T/tmp" "$T/work"
 	# vmtest's own work directories go here, so a test can see them gone.
 	unset XDG_RUNTIME_DIR
-	export TMPDIR=$T/tmp VMTEST_NO_UI=1
+	export TMPDIR=$T/tmp VMTEST_NO_UI=1 VMTEST_BINDIR=$VT_BIN
 }
 
 teardown() {
+	[ ! -S "$T/tmux.sock" ] || tmux -S "$T/tmux.sock" kill-server 2>/dev/null || true
 	stop_peers
 	rm -rf "$T"
 }
+
+# on_terminal CMD...: runs CMD (a shell command line) in $T/work on a
+# 100x40 terminal of a private tmux server, with the terminal UI on; its
+# exit status lands in $T/rc.
+on_terminal() {
+	requires tmux
+	tmux -S "$T/tmux.sock" new-session -d -x 100 -y 40 \
+		"cd '$T/work' && env -u VMTEST_NO_UI -u NO_COLOR TERM=xterm $*; echo \$? >'$T/rc.tmp'; mv '$T/rc.tmp' '$T/rc'; sleep 600"
+}
+screen() { tmux -S "$T/tmux.sock" capture-pane -p; }
+screen_has() { screen | grep -q -- "$1"; }
+keys() { tmux -S "$T/tmux.sock" send-keys "$@"; }
 
 # nothing_left: no run directory and no QEMU of ours is left behind.
 nothing_left() {
@@ -85,6 +100,17 @@ EOF
 	run "$VMTEST" -k /boot/x
 	[ "$status" -eq 2 ]
 	[[ "$output" == *"empty command"* ]]
+	run "$VMTEST" -j 0 -- true
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"-j: not a number"* ]]
+	run "$VMTEST" --timeout 5x -k /boot/x -- true
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"--timeout: not a duration"* ]]
+	run "$VMTEST" --junit /nonexistent/dir/j.xml -k /boot/x -- true
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"--junit: cannot write /nonexistent/dir/j.xml"* ]]
+	run "$VMTEST" -k /boot/x --json -
+	[ "$status" -eq 2 ]
 }
 
 @test "vmtest: a bad config exits 2 naming file:line, before any VM" {
@@ -116,12 +142,12 @@ EOF
 	[ -z "$output" ]
 }
 
-@test "vmtest -k: output, the host's environment and cwd, the exit status" {
+@test "vmtest -k: output, the host's environment and cwd, <(...), the exit status" {
 	vm_requires
 	cd "$T/work"
 	echo "host file" >here.txt
 	VT_VAR="from the host" run --separate-stderr "$VMTEST" -k "$(vm_boot_kernel)" -- \
-		'echo "var=$VT_VAR"; cat here.txt; pwd; uname -r; echo to-stderr >&2; exit 12'
+		'echo "var=$VT_VAR"; cat here.txt; pwd; uname -r; cat <(echo procsub); echo to-stderr >&2; exit 12'
 	[ "$status" -eq 12 ]
 	[ "${lines[0]}" = "=> $(basename "$(vm_boot_kernel)")" ]
 	[ "${lines[1]}" = "===> Booting" ]
@@ -131,7 +157,8 @@ EOF
 	[ "${lines[5]}" = "host file" ]
 	[ "${lines[6]}" = "$T/work" ]
 	[ "${lines[7]}" = "$(vm_kernel_version)" ]
-	[ "${lines[8]}" = FAILED ]
+	[ "${lines[8]}" = procsub ]
+	[ "${lines[9]}" = FAILED ]
 	[[ "$stderr" == *to-stderr* ]]
 	[[ "$stderr" == *"exit code: 12"* ]]
 	nothing_left
@@ -148,17 +175,59 @@ EOF
 	nothing_left
 }
 
-@test "vmtest -c -f --json: one filtered target, a JSON result line, exit 0" {
+@test "vmtest -c -f --json: two of three targets, one JSON line each, exit 1" {
 	vm_requires
 	kernel_config
 	cd "$T/work"
-	run --separate-stderr "$VMTEST" --json -f '^al'
-	[ "$status" -eq 0 ]
-	[ "${#lines[@]}" -eq 1 ]
+	run --separate-stderr "$VMTEST" --json -f '^(al|be)'
+	[ "$status" -eq 1 ]
+	[ "${#lines[@]}" -eq 2 ]
 	jq -e '.name == "alpha" and .status == "pass" and .exit_code == 0 and
-		(.seconds.boot > 0) and (.seconds.command >= 0) and (.seconds | has("setup"))' <<<"$output"
-	[[ "$stderr" == *"=> alpha"*"from-alpha"*PASS* ]]
-	[[ "$stderr" != *beta* ]]
+		.message == null and (.seconds.boot > 0) and (.seconds.command >= 0) and
+		(.seconds.total >= .seconds.boot) and (.seconds | has("setup"))' <<<"${lines[0]}"
+	jq -e '.name == "beta" and .status == "fail" and .exit_code == 3 and
+		(.message | test("exit code: 3"))' <<<"${lines[1]}"
+	[[ "$stderr" == *"=> alpha"*"from-alpha"*PASS*"=> beta"*FAILED*"=> Summary"* ]]
+	[[ "$stderr" != *gamma* ]]
+	nothing_left
+}
+
+@test "vmtest -j 2 --junit: targets side by side, output kept apart, a summary" {
+	vm_requires
+	kernel_config
+	# A current directory under /tmp, which the guest sees at the same path.
+	local proj
+	proj=$(mktemp -d /tmp/vt-vmtest-proj.XXXXXX)
+	echo "/tmp file" >"$proj/here.txt"
+	sed 's|command = echo from-alpha|command = echo from-alpha; cat here.txt|' \
+		"$T/work/vmtest.ini" >"$proj/vmtest.ini"
+	cd "$proj"
+	run --separate-stderr "$VMTEST" -j 2 --junit "$T/junit.xml"
+	cd "$T"
+	rm -rf "$proj"
+	[ "$status" -eq 2 ] || { echo "$output"; echo "$stderr"; return 1; }
+	# Each target's block is whole: its heading, its stages, its verdict
+	# (give or take the machine's own warnings, a KVM that does not work).
+	output=$(grep -v '^qemu-launch: ' <<<"$output")
+	local stages="===> Booting"$'\n'"===> Setting up VM"$'\n'"===> Running command" block
+	for block in "=> alpha"$'\n'"$stages"$'\n'"from-alpha"$'\n'"/tmp file"$'\n'PASS \
+		"=> beta"$'\n'"$stages"$'\n'"Command failed with exit code: 3"$'\n'FAILED \
+		"=> gamma"$'\n'"$stages"$'\n'"Command failed with exit code: 4"$'\n'FAILED; do
+		[[ "$output" == *"$block"* ]] || { echo "no block: $block"; echo "$output"; return 1; }
+	done
+	[[ "$output" == *"=> Summary"* ]]
+	grep -Eq '^ +alpha +PASS ' <<<"$output"
+	grep -Eq '^ +beta +FAILED \(exit 3\) ' <<<"$output"
+	python3 - "$T/junit.xml" <<'PY'
+import sys, xml.etree.ElementTree as ET
+suite = ET.parse(sys.argv[1]).getroot().find("testsuite")
+cases = {c.get("name"): c for c in suite.findall("testcase")}
+assert sorted(cases) == ["alpha", "beta", "gamma"], cases
+assert suite.get("tests") == "3" and suite.get("failures") == "2" and suite.get("errors") == "0"
+assert cases["alpha"].find("failure") is None
+assert "from-alpha" in cases["alpha"].find("system-out").text
+assert cases["beta"].find("failure").get("message") == "Command failed with exit code: 3"
+PY
 	nothing_left
 }
 
@@ -184,5 +253,47 @@ EOF
 	wait_for_gone "$pid" 15
 	run wait "$pid"
 	[ "$status" -eq 143 ]
+	nothing_left
+}
+
+@test "vmtest on a terminal: a passing target folds to PASS, output is live, Ctrl-C stops all" {
+	vm_requires
+	[ -x "$VT_BIN/line-window" ] || skip "line-window is not built"
+	local k
+	k=$(vm_boot_kernel)
+	cat >"$T/work/vmtest.ini" <<EOI
+[target alpha]
+kernel = $k
+command = echo from-alpha
+
+[target sleeper]
+kernel = $k
+command = echo started; sleep 300
+EOI
+	on_terminal "$VMTEST"
+	# The second target's output shows live, in its window.
+	wait_until 120 "the command's output on the screen" screen_has '^started$'
+	screen >"$T/screen"
+	# alpha folded back to its name and PASS; its stages are gone.
+	[ "$(sed -n 1,2p "$T/screen")" = "=> alpha"$'\n'"PASS" ] || { cat "$T/screen"; return 1; }
+	[ "$(grep -c '===> Booting' "$T/screen")" -eq 1 ]
+	grep -q '^===> Running command$' "$T/screen"
+	keys C-c
+	wait_until 30 "vmtest to exit" test -e "$T/rc"
+	[ "$(cat "$T/rc")" -eq 130 ] || { screen; return 1; }
+	# The window's lines are shown in full before the message.
+	screen | grep -A1 '^started$' | grep -q '^vmtest: interrupted'
+	nothing_left
+}
+
+@test "vmtest -k K -: an interactive shell on the guest's console" {
+	vm_requires
+	on_terminal "$VMTEST" -k "$(vm_boot_kernel)" -
+	wait_until 120 "the guest to be ready" screen_has 'ready in'
+	keys 'echo vt-$((6*7))' Enter
+	wait_until 120 "the command's output" screen_has '^vt-42'
+	keys 'exit' Enter
+	wait_until 60 "vmtest to exit" test -e "$T/rc"
+	[ "$(cat "$T/rc")" -eq 0 ] || { screen; return 1; }
 	nothing_left
 }

@@ -1,0 +1,209 @@
+#include <sys/ioctl.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "window.h"
+
+#define DIM "\033[2m"
+#define UNDIM "\033[0m"
+#define CLEAR_DOWN "\033[J"
+#define WRAP_OFF "\033[?7l"
+#define WRAP_ON "\033[?7h"
+
+int
+window_init(struct window *w, int fd, int lines, bool dim)
+{
+	int i;
+
+	memset(w, 0, sizeof(*w));
+	w->fd = fd;
+	w->lines = lines;
+	w->dim = dim;
+	/* All at once: a stream never finds us out of memory halfway. */
+	if ((w->ring = calloc(lines, sizeof(*w->ring))) == NULL ||
+	    (w->cur = malloc(sizeof(*w->cur))) == NULL)
+		goto fail;
+	for (i = 0; i < lines; i++)
+		if ((w->ring[i] = malloc(sizeof(*w->ring[i]))) == NULL)
+			goto fail;
+	san_reset(w->cur);
+	return 0;
+fail:
+	window_free(w);
+	errno = ENOMEM;
+	return -1;
+}
+
+void
+window_free(struct window *w)
+{
+	int i;
+
+	for (i = 0; w->ring != NULL && i < w->lines; i++)
+		free(w->ring[i]);
+	free(w->ring);
+	free(w->cur);
+	free(w->frame);
+	memset(w, 0, sizeof(*w));
+}
+
+/* The line just ended joins the ring, in place of the oldest. */
+static void
+push(struct window *w)
+{
+	struct san_line *spare;
+	int slot;
+
+	if (w->count < w->lines)
+		slot = (w->head + w->count++) % w->lines;
+	else {
+		slot = w->head;
+		w->head = (w->head + 1) % w->lines;
+	}
+	spare = w->ring[slot];
+	w->ring[slot] = w->cur;
+	w->cur = spare;
+	san_reset(w->cur);
+}
+
+void
+window_feed(struct window *w, const void *data, size_t len)
+{
+	const char *p = data, *end = p + len, *nl = end;
+	bool ended;
+	int i;
+
+	if (len == 0)
+		return;
+	w->dirty = true;
+	/*
+	 * Only the lines after the last lines+1 newlines can show (lines of
+	 * them, and the one being read).  Whatever comes before them is not
+	 * even parsed, so a fast writer of short lines costs us little more
+	 * than a search.  Lines are independent: '\n' ends any escape.
+	 */
+	for (i = 0; i <= w->lines && nl != NULL; i++)
+		nl = memrchr(p, '\n', (size_t)(nl - p));
+	if (nl != NULL) {
+		p = nl + 1;
+		w->count = 0;
+		san_reset(w->cur);
+	}
+	while (p < end) {
+		p += san_feed(w->cur, p, (size_t)(end - p), &ended);
+		if (ended)
+			push(w);
+	}
+}
+
+/* The terminal's columns, and its rows (0 if unknown). */
+static int
+term_size(int fd, int *rows)
+{
+	struct winsize ws;
+	const char *env;
+	char *rest;
+	long v;
+
+	*rows = 0;
+	if (ioctl(fd, TIOCGWINSZ, &ws) == 0) {
+		*rows = ws.ws_row;
+		if (ws.ws_col > 0)
+			return ws.ws_col;
+	}
+	if ((env = getenv("COLUMNS")) != NULL) {
+		v = strtol(env, &rest, 10);
+		if (*env != '\0' && *rest == '\0' && v > 0 && v <= 100000)
+			return (int)v;
+	}
+	return 80;
+}
+
+static int
+write_all(int fd, const char *p, size_t len)
+{
+	ssize_t n;
+
+	while (len > 0) {
+		n = write(fd, p, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -1;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+static char *
+put(char *p, const char *s)
+{
+	size_t n = strlen(s);
+
+	memcpy(p, s, n);
+	return p + n;
+}
+
+int
+window_draw(struct window *w)
+{
+	const struct san_line *l;
+	int width, rows, show, total, i;
+	size_t need;
+	char *p, *grown;
+
+	width = term_size(w->fd, &rows);
+	/* The window and the cursor's row below it must fit on the screen. */
+	show = w->lines;
+	if (rows > 0 && show > rows - 2)
+		show = rows > 3 ? rows - 2 : 1;
+	total = w->count + (w->cur->started ? 1 : 0);
+	if (show > total)
+		show = total;
+	w->dirty = false;
+	if (show == 0 && w->drawn == 0)
+		return 0;
+
+	need = 64 + (size_t)show * (SAN_RENDER_MAX + 16);
+	if (need > w->frame_cap) {
+		if ((grown = realloc(w->frame, need)) == NULL)
+			return -1;
+		w->frame = grown;
+		w->frame_cap = need;
+	}
+	p = w->frame;
+	*p++ = '\r';
+	if (w->drawn > 0)
+		p += sprintf(p, "\033[%dA", w->drawn);
+	p = put(p, CLEAR_DOWN WRAP_OFF);
+	for (i = total - show; i < total; i++) {
+		l = i < w->count ? w->ring[(w->head + i) % w->lines] : w->cur;
+		if (w->dim)
+			p = put(p, DIM);
+		p += san_render(l, width, p, SAN_RENDER_MAX);
+		if (w->dim)
+			p = put(p, UNDIM);
+		p = put(p, "\r\n");
+	}
+	p = put(p, WRAP_ON);
+	w->drawn = show;
+	return write_all(w->fd, w->frame, (size_t)(p - w->frame));
+}
+
+int
+window_erase(struct window *w)
+{
+	char buf[32];
+	int n;
+
+	if (w->drawn == 0)
+		return 0;
+	n = snprintf(buf, sizeof(buf), "\r\033[%dA" CLEAR_DOWN, w->drawn);
+	w->drawn = 0;
+	return write_all(w->fd, buf, (size_t)n);
+}
