@@ -68,7 +68,7 @@ $(foreach t,$(TOOLS),$(eval $(call tool_rule,$(t))))
 # not a TOOLS member.  Its objects are its own, built without sanitizers
 # (they cannot link statically), also in a SAN=1 build.
 VMINIT := $(BUILD)/bin/vm-init
-VMINIT_SRCS := $(wildcard tools/vm-init/*.c) lib/diag.c lib/parse.c
+VMINIT_SRCS := $(wildcard tools/vm-init/*.c) lib/diag.c lib/parse.c lib/fdio.c
 VMINIT_OBJS := $(VMINIT_SRCS:%.c=$(BUILD)/static/%.o)
 VMINIT_CFLAGS := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow \
 	-Wstrict-prototypes -Wmissing-prototypes -Wformat=2 -Wno-format-nonliteral \

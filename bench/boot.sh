@@ -15,17 +15,8 @@ bench=boot
 BENCH_RUNS=${BENCH_RUNS:-5}
 # shellcheck source=bench/common.bash
 . "$here/common.bash"
-require jq cc qemu-system-x86_64
-for tool in qemu-launch vm-initrd qga-exec qmp-send; do
-	[[ -x $bin/$tool ]] || missing "$bin/$tool" "run 'make' (or set VT_BIN)"
-done
-PATH=$bin:$PATH
-
-# The kernel: the test suite's unpacked one if cached, else /boot's newest.
-# shellcheck source=tests/fixtures/vm.bash
-. "$repo/tests/fixtures/vm.bash"
-kernel=$(vm_boot_kernel 2>/dev/null || vm_kernel) ||
-	missing "a kernel" "make deps installs linux-image-amd64"
+# shellcheck source=bench/floor.bash
+. "$here/floor.bash"
 
 dir=$(mktemp -d "${TMPDIR:-/tmp}/vt-bench-boot.XXXXXX")
 qemu_pid=""
@@ -38,8 +29,6 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-# shellcheck source=bench/floor.bash
-. "$here/floor.bash"
 floor_prepare
 
 ours_once() {

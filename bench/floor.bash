@@ -1,9 +1,22 @@
 # floor.bash: the raw floor a kernel target's boot is measured against,
-# shared by boot.sh and vmtest.sh.  Source it after common.bash with $dir
-# (a scratch directory) and $kernel set, and the tools on PATH.  The floor
-# is the very same QEMU command line and kernel as qemu-launch's, with an
-# initramfs whose /init only powers off, timed from starting QEMU to its
-# exit, under TCG.
+# shared by boot.sh and vmtest.sh.  Source it after common.bash, with
+# $here, $repo and $bin set: it checks for the tools, puts them on PATH and
+# sets $kernel.  The floor is the very same QEMU command line and kernel
+# as qemu-launch's, with an initramfs whose /init only powers off, timed
+# from starting QEMU to its exit, under TCG; floor_prepare needs $dir (a
+# scratch directory).
+
+require jq cc qemu-system-x86_64
+for tool in qemu-launch vm-initrd qga-exec qmp-send; do
+	[[ -x $bin/$tool ]] || missing "$bin/$tool" "run 'make' (or set VT_BIN)"
+done
+PATH=$bin:$PATH
+
+# The kernel: the test suite's unpacked one if cached, else /boot's newest.
+# shellcheck source=tests/fixtures/vm.bash
+. "$repo/tests/fixtures/vm.bash"
+kernel=$(vm_boot_kernel 2>/dev/null || vm_kernel) ||
+	missing "a kernel" "make deps installs linux-image-amd64"
 
 now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
 

@@ -14,17 +14,9 @@ bench=vmtest
 BENCH_RUNS=${BENCH_RUNS:-5}
 # shellcheck source=bench/common.bash
 . "$here/common.bash"
-require jq cc qemu-system-x86_64
-for tool in qemu-launch vm-initrd qga-exec qmp-send; do
-	[[ -x $bin/$tool ]] || missing "$bin/$tool" "run 'make' (or set VT_BIN)"
-done
-PATH=$bin:$PATH
+# shellcheck source=bench/floor.bash
+. "$here/floor.bash"
 export VMTEST_BINDIR=$bin VMTEST_NO_UI=1
-
-# shellcheck source=tests/fixtures/vm.bash
-. "$repo/tests/fixtures/vm.bash"
-kernel=$(vm_boot_kernel 2>/dev/null || vm_kernel) ||
-	missing "a kernel" "make deps installs linux-image-amd64"
 
 dir=$(mktemp -d "${TMPDIR:-/tmp}/vt-bench-vmtest.XXXXXX")
 vmtest_pid=""
@@ -36,8 +28,6 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-# shellcheck source=bench/floor.bash
-. "$here/floor.bash"
 floor_prepare
 
 # vmtest_once: one driver run from / (no extra share); prints its

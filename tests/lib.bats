@@ -13,6 +13,7 @@ unit() {
 @test "base64: RFC 4648 vectors, every byte, padding, in-place decoding" { unit base64; }
 @test "cpio: newc headers, parents, padding, names, write errors" { unit cpio; }
 @test "deadline: never, passed, poll timeouts, bounded sleeps" { unit deadline; }
+@test "fdio: whole writes through partial ones and EINTR, EPIPE, EBADF" { unit fdio; }
 @test "jsonl: whole-line parsing, one-line encoding, excerpts" { unit jsonl; }
 @test "linereader: CRLF, pieces, NULs, EOF, maximum, sentinel skipping" { unit linereader; }
 @test "parse: durations and sizes, bounds, formatting back" { unit parse; }

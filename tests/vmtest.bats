@@ -164,6 +164,23 @@ EOF
 	nothing_left
 }
 
+@test "vmtest -k: output shows while the command runs; exit 0" {
+	vm_requires
+	cd "$T/work"
+	"$VMTEST" -k "$(vm_boot_kernel)" -- \
+		"echo first; while [ ! -e '$T/work/go' ]; do sleep 0.1; done; echo second" \
+		>"$T/out" 2>"$T/err" &
+	local pid=$!
+	wait_until 120 "the first line" grep -qx first "$T/out"
+	! grep -q second "$T/out"
+	touch "$T/work/go"
+	wait_for_gone "$pid" 30
+	run wait "$pid"
+	[ "$status" -eq 0 ] || { cat "$T/err"; return 1; }
+	[ "$(grep -x -e first -e second -e PASS "$T/out")" = "first"$'\n'"second"$'\n'"PASS" ]
+	nothing_left
+}
+
 @test "vmtest --timeout: 124 and the VM is stopped" {
 	vm_requires
 	cd "$T/work"

@@ -29,6 +29,7 @@
 #include "cli.h"
 #include "deadline.h"
 #include "diag.h"
+#include "fdio.h"
 #include "follow.h"
 #include "window.h"
 
@@ -231,20 +232,10 @@ pass_through(struct run *r, const char *p, size_t len)
 static void
 save(struct run *r, const char *p, size_t len)
 {
-	ssize_t n;
-
-	while (len > 0 && !r->save_failed) {
-		n = write(r->save_fd, p, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			error_msg("%s: %s", r->o->save, strerror(errno));
-			r->save_failed = true;
-		} else {
-			p += n;
-			len -= (size_t)n;
-		}
-	}
+	if (r->save_failed || fd_write_all(r->save_fd, p, len) == 0)
+		return;
+	error_msg("%s: %s", r->o->save, strerror(errno));
+	r->save_failed = true;
 }
 
 static void

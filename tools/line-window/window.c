@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "fdio.h"
 #include "window.h"
 
 #define DIM "\033[2m"
@@ -123,23 +124,6 @@ term_size(int fd, int *rows)
 	return 80;
 }
 
-static int
-write_all(int fd, const char *p, size_t len)
-{
-	ssize_t n;
-
-	while (len > 0) {
-		n = write(fd, p, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -1;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 static char *
 put(char *p, const char *s)
 {
@@ -192,7 +176,7 @@ window_draw(struct window *w)
 	}
 	p = put(p, WRAP_ON);
 	w->drawn = show;
-	return write_all(w->fd, w->frame, (size_t)(p - w->frame));
+	return fd_write_all(w->fd, w->frame, (size_t)(p - w->frame));
 }
 
 int
@@ -205,5 +189,5 @@ window_erase(struct window *w)
 		return 0;
 	n = snprintf(buf, sizeof(buf), "\r\033[%dA" CLEAR_DOWN, w->drawn);
 	w->drawn = 0;
-	return write_all(w->fd, buf, (size_t)n);
+	return fd_write_all(w->fd, buf, (size_t)n);
 }

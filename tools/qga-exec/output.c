@@ -1,8 +1,8 @@
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "fdio.h"
 #include "output.h"
 
 void
@@ -26,7 +26,6 @@ sink_put(struct sink *s, const void *data, size_t len)
 	const unsigned char *p = data;
 	unsigned char *grown;
 	size_t want;
-	ssize_t n;
 
 	if (s->fd < 0) {
 		if (s->len + len > s->cap) {
@@ -43,14 +42,5 @@ sink_put(struct sink *s, const void *data, size_t len)
 		s->len += len;
 		return 0;
 	}
-	while (len > 0) {
-		n = write(s->fd, p, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -1;
-		p += n;
-		len -= n;
-	}
-	return 0;
+	return fd_write_all(s->fd, p, len);
 }

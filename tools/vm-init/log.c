@@ -7,6 +7,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "fdio.h"
 #include "log.h"
 
 #define PREFIX "vm-init: "
@@ -23,22 +24,6 @@ bool
 log_debug_on(void)
 {
 	return debug;
-}
-
-static void
-write_all(int fd, const char *p, size_t len)
-{
-	ssize_t n;
-
-	while (len > 0) {
-		n = write(fd, p, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return;
-		p += n;
-		len -= n;
-	}
 }
 
 /*
@@ -96,7 +81,7 @@ emit(int level, bool console, const char *fmt, va_list ap)
 	}
 	if (!sent || ((console || debug) && !kernel_echoes(level))) {
 		/* Without the "<N>" the kernel would have consumed. */
-		write_all(STDERR_FILENO, line + head - strlen(PREFIX),
+		(void)fd_write_all(STDERR_FILENO, line + head - strlen(PREFIX),
 		    len - (head - strlen(PREFIX)));
 	}
 }
