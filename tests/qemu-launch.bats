@@ -25,6 +25,7 @@ golden_fixture() {
 	cp "$GOLDEN/targets.ini" "$T/g/"
 	echo kernel >"$T/g/vmlinuz"
 	echo initrd >"$T/g/initrd.img"
+	: >"$T/g/rules.ini"
 	head -c 4096 /dev/zero >"$T/g/disk.raw"
 	printf 'QFI\373' >"$T/g/disk.qcow2"
 	for f in OVMF.fd QEMU_EFI.fd RISCV_VIRT_CODE.fd; do echo fw >"$T/g/$f"; done
@@ -229,6 +230,15 @@ bad_config() {
 		"bad.ini:8: uefi: 'maybe' is not true or false"
 }
 
+@test "config errors name file:line: the disk's rules, backend and size" {
+	bad_config $'[target t]\nkernel = vmlinuz\ndisk = rules.ini\ndisk_backend = tape\ndisk_size = huge\n[target u]\nimage = disk.img\ndisk_size = 1G\n[target v]\nimage = disk.img\ndisk = none\ndisk_backend = file:nope' \
+		"bad.ini:3: disk: $T/c/rules.ini: No such file or directory" \
+		"bad.ini:4: disk_backend: 'tape' is not memory, zero, pattern or file:PATH" \
+		"bad.ini:5: disk_size: 'huge' is not a size" \
+		"bad.ini:8: disk_size: needs disk" \
+		"bad.ini:12: disk_backend: $T/c/nope: No such file or directory"
+}
+
 @test "config errors name file:line even past libinih's 200-byte lines" {
 	local long
 	long=$(printf 'x%.0s' {1..300})
@@ -255,7 +265,8 @@ bad_config() {
 		.share == $t and .num_cpus == 2 and .memory == "4G" and .kvm_cpu_args == "host" and
 		.mounts == [{"host": ($t + "/data"), "guest": "/mnt/data", "writable": false},
 		            {"host": ($t + "/scratch"), "guest": "/mnt/scratch", "writable": true}] and
-		.command == null and .qemu_command == "qemu-system-x86_64"' <<<"${lines[0]}"
+		.command == null and .qemu_command == "qemu-system-x86_64" and
+		.disk == {"rules": ($t + "/rules.ini"), "backend": "memory", "size": "64M"}' <<<"${lines[0]}"
 	jq -e '.name == "image-bios-x86_64" and .kind == "image" and .image_format == "raw" and
 		.extra_args == ["-device", "virtio-rng-pci", "-name", "golden test"]' <<<"${lines[4]}"
 	jq -e '.name == "image-uefi-aarch64" and .uefi == true and (.bios | endswith("/QEMU_EFI.fd"))
@@ -317,6 +328,46 @@ bad_config() {
 	wait_until 5 "QEMU to exit" not_running_or_zombie "$pid"
 	rm -rf "$d"
 	[ -z "$(rundirs)" ]
+}
+
+@test "--disk: nbd-fault serves it from the run directory, QEMU attaches it, both end with quit" {
+	requires qemu-system-x86_64
+	blank_image
+	printf '[inject-error "eio"]\nevent = request\ncommand = write\naction = error\n' >"$T/rules.ini"
+	run --separate-stderr qemu-launch --image "$T/disk.img" --disk "$T/rules.ini" --disk-size 8M \
+		--accel tcg --extra-arg -S --detach
+	[ "$status" -eq 0 ] || { echo "$stderr"; return 1; }
+	local d pid disk
+	d=$(jq -r .rundir <<<"$output")
+	pid=$(jq -r .pid <<<"$output")
+	disk=$(jq -r .disk.pid <<<"$output")
+	echo "$pid qemu" >>"$T/peers"
+	echo "$disk nbd-fault" >>"$T/peers"
+	jq -e --arg d "$d" '.disk.socket == $d + "/nbd.sock" and .disk.log == $d + "/nbd-fault.log"' <<<"$output"
+	[ "$(basename "$(readlink "/proc/$disk/exe")")" = nbd-fault ]
+	# QEMU is connected: the node is there, 8 MiB, on nbd-fault's socket.
+	qmp-send --sock "$d/qmp.sock" query-named-block-nodes |
+		jq -e --arg d "$d" '.[] | select(."node-name" == "nbd0") |
+			.image."virtual-size" == 8388608 and (.file | contains($d + "/nbd.sock"))'
+	qmp-send --sock "$d/qmp.sock" quit
+	wait_until 5 "QEMU to exit" not_running_or_zombie "$pid"
+	# One connection served (--once): the server ends with QEMU's.
+	wait_until 5 "nbd-fault to exit" not_running_or_zombie "$disk"
+	rm -rf "$d"
+	[ -z "$(rundirs)" ]
+}
+
+@test "--disk: rules nbd-fault refuses are its error, exit 69, nothing started" {
+	requires qemu-system-x86_64
+	blank_image
+	printf '[inject-error]\nevent = nonsense\n' >"$T/rules.ini"
+	run --separate-stderr qemu-launch --image "$T/disk.img" --disk "$T/rules.ini" --accel tcg --detach
+	[ "$status" -eq 69 ]
+	[[ "$stderr" == *"nbd-fault: "*"nonsense"* ]]
+	[[ "$stderr" == *"nbd-fault, the disk's server, exited with status 2 before it listened"* ]]
+	[ -z "$output" ]
+	[ -z "$(rundirs)" ]
+	! pgrep -f "qemu-system.*$T/xdg" >/dev/null
 }
 
 # A detached QEMU is reparented when we exit; until its new parent reaps

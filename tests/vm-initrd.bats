@@ -10,8 +10,9 @@ bats_require_minimum_version 1.5.0
 load helpers
 load fixtures/vm
 
-# The four modules the guest needs, as modules.dep names them.
-WANTED='virtio_pci virtio_console 9pnet_virtio 9p'
+# The modules the guest needs, as modules.dep names them;
+# virtio_blk is wanted only if the kernel has it; Debian's does.
+WANTED='virtio_pci virtio_console 9pnet_virtio 9p virtio_blk'
 INIT=/bin/busybox
 
 # initrd_requires: sets KERNEL, KVER and MODDIR, or skips.

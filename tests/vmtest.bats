@@ -314,3 +314,57 @@ EOI
 	[ "$(cat "$T/rc")" -eq 0 ] || { screen; return 1; }
 	nothing_left
 }
+
+@test "vmtest --nbd-disk: a write hits an error rule, EIO exactly there; a delay rule slows a read" {
+	vm_requires
+	cd "$T/work"
+	cat >rules.ini <<'EOR'
+[inject-error "eio"]
+event = request
+command = write
+offset = 40960+4096
+action = error
+errno = EIO
+
+[inject-error "slow"]
+event = request
+command = read
+offset = 1M+4096
+delay = 2s
+EOR
+	# In the guest: 16 blocks of 4 KiB from 0; the 11th (40960) fails.
+	run --separate-stderr "$VMTEST" --json -k "$(vm_boot_kernel)" --nbd-disk rules.ini --nbd-size 64M -- '
+		cat /sys/block/vda/serial; echo
+		dd if=/dev/zero of=/dev/vda bs=4k count=16 oflag=direct 2>&1 | grep -E "records out|error"
+		dmesg | grep -m1 "I/O error, dev vda" | sed "s/^\[[ 0-9.]*\] //"
+		# The block layer'"'"'s own clock: milliseconds spent reading.
+		ticks() { read -r _ _ _ t _ </sys/block/vda/stat; echo "$t"; }
+		s=$(ticks); dd if=/dev/vda of=/dev/null bs=4k count=1 iflag=direct 2>/dev/null
+		f=$(ticks); dd if=/dev/vda of=/dev/null bs=4k count=1 skip=256 iflag=direct 2>/dev/null
+		e=$(ticks); echo "fast $((f - s)) slow $((e - f))"'
+	[ "$status" -eq 0 ] || { echo "$stderr"; return 1; }
+	[[ "$stderr" == *"nbd-fault"*"error writing '/dev/vda': Input/output error"*"10+0 records out"* ]]
+	[[ "$stderr" == *"I/O error, dev vda, sector 80 op 0x1:(WRITE)"* ]]
+	[[ "$stderr" == *"the disk's server injected 2 faults"* ]]
+	local fast slow
+	read -r _ fast _ slow < <(grep '^fast ' <<<"$stderr")
+	((fast < 1500 && slow >= 2000)) || { echo "fast $fast ms, slow $slow ms"; return 1; }
+	jq -e '.status == "pass" and .faults == 2' <<<"$output"
+	nothing_left
+	! pgrep -f "nbd-fault.*$T/tmp" >/dev/null
+}
+
+@test "vmtest --nbd-disk none: what the guest writes reads back identical from the memory backend" {
+	vm_requires
+	cd "$T/work"
+	run "$VMTEST" -k "$(vm_boot_kernel)" --nbd-disk none --nbd-size 16M -- '
+		head -c 4M /dev/urandom >/var/tmp/vt-blk.$$
+		dd if=/var/tmp/vt-blk.$$ of=/dev/vda bs=1M oflag=direct 2>/dev/null
+		echo 3 >/proc/sys/vm/drop_caches
+		a=$(sha256sum </var/tmp/vt-blk.$$); rm -f /var/tmp/vt-blk.$$
+		b=$(head -c 4M /dev/vda | sha256sum)
+		echo "written $a"; echo "read $b"; [ "$a" = "$b" ]'
+	[ "$status" -eq 0 ] || { echo "$output"; return 1; }
+	[[ "$output" == *"written "*"read "* ]]
+	nothing_left
+}

@@ -293,6 +293,18 @@ argv_build(const struct target *t, const struct plan *p, struct strv *s)
 		snprintf(id, sizeof(id), "mount%zu", i);
 		add_9p(s, t, id, t->mount[i].host, id, !t->mount[i].writable);
 	}
+	if (t->has_disk) {
+		/*
+		 * Errors reach the guest as I/O errors (werror=report), where
+		 * the default would pause the VM on ENOSPC.
+		 */
+		strv_push(s, "-blockdev");
+		strv_pushf(s, "driver=nbd,node-name=nbd0,server.type=unix,"
+		    "server.path=%s", run_file(p, RUN_NBD));
+		strv_push(s, "-device");
+		strv_pushf(s, "virtio-blk-%s,drive=nbd0,serial=nbd-fault,"
+		    "werror=report,rerror=report", a->ccw ? "ccw" : "pci");
+	}
 	for (i = 0; i < t->nextra_args; i++)
 		strv_push(s, t->extra_args[i]);
 }

@@ -44,6 +44,9 @@ struct plan {
 #define RUN_SERIAL "serial.log"
 #define RUN_PIDFILE "qemu.pid"
 #define RUN_STDERR "qemu.err"
+#define RUN_NBD "nbd.sock"		/* the disk's server, nbd-fault */
+#define RUN_NBD_PID "nbd-fault.pid"
+#define RUN_NBD_LOG "nbd-fault.log"	/* its JSON lines: each fault */
 
 /* The 9p tags the guest's vm-init mounts. */
 #define TAG_ROOT "/dev/root"

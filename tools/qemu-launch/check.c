@@ -15,6 +15,7 @@
 
 #include "ascii.h"
 #include "diag.h"
+#include "parse.h"
 #include "target.h"
 
 static int bad(const struct origin *, const char *, ...)
@@ -426,6 +427,55 @@ resolve_files(struct target *t)
 	return errors;
 }
 
+/*
+ * The NBD disk: disk is the rules file nbd-fault reads, or "none";
+ * disk_backend one of nbd-fault's (a file: path resolved as any path);
+ * disk_size a size nbd-fault takes.
+ */
+static int
+resolve_disk(struct target *t)
+{
+	struct setting *s = t->set, file;
+	const char *b = s[KEY_DISK_BACKEND].value;
+	uint64_t bytes;
+	char *path;
+	int errors = 0;
+
+	if (s[KEY_DISK].value == NULL) {
+		if (b != NULL)
+			errors += bad(&s[KEY_DISK_BACKEND].at, "disk_backend: "
+			    "needs disk");
+		if (s[KEY_DISK_SIZE].value != NULL)
+			errors += bad(&s[KEY_DISK_SIZE].at, "disk_size: "
+			    "needs disk");
+		return errors;
+	}
+	t->has_disk = true;
+	if (strcmp(s[KEY_DISK].value, "none") != 0)
+		t->disk_rules = resolve_path(t, &s[KEY_DISK], "disk", false,
+		    &errors);
+	if (b == NULL || strcmp(b, "memory") == 0 || strcmp(b, "zero") == 0 ||
+	    strcmp(b, "pattern") == 0)
+		t->disk_backend = ql_strdup(b != NULL ? b : "memory");
+	else if (strncmp(b, "file:", 5) == 0) {
+		file.value = (char *)b + 5;
+		file.at = s[KEY_DISK_BACKEND].at;
+		path = resolve_path(t, &file, "disk_backend", false, &errors);
+		if (path != NULL && asprintf(&t->disk_backend, "file:%s",
+		    path) < 0)
+			die(EXIT_USAGE, "out of memory");
+		free(path);
+	} else
+		errors += bad(&s[KEY_DISK_BACKEND].at, "disk_backend: '%s' is "
+		    "not memory, zero, pattern or file:PATH", b);
+	t->disk_size = s[KEY_DISK_SIZE].value != NULL ?
+	    s[KEY_DISK_SIZE].value : "1G";
+	if (parse_size(t->disk_size, &bytes) < 0 || bytes == 0)
+		errors += bad(&s[KEY_DISK_SIZE].at, "disk_size: '%s' is not a "
+		    "size (1G, 64M, 4096)", t->disk_size);
+	return errors;
+}
+
 int
 target_resolve(struct target *t)
 {
@@ -438,6 +488,7 @@ target_resolve(struct target *t)
 	errors = check_combination(t);
 	errors += resolve_values(t);
 	errors += resolve_files(t);
+	errors += resolve_disk(t);
 	if (t->uefi && t->arch != ARCH_COUNT && s[KEY_BIOS].value == NULL)
 		errors += find_firmware(t, &s[KEY_UEFI].at);
 	else if (t->uefi && t->arch == ARCH_S390X)

@@ -4,7 +4,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <libgen.h>
 #include <limits.h>
 #include <poll.h>
 #include <signal.h>
@@ -17,38 +16,7 @@
 #include "deadline.h"
 #include "diag.h"
 #include "initrd.h"
-
-/* vm-initrd beside us (a build tree or an install), else in PATH. */
-static char *
-find_vm_initrd(void)
-{
-	char self[PATH_MAX], *p, *path, *dir, *save;
-	const char *env;
-	ssize_t n;
-
-	if ((n = readlink("/proc/self/exe", self, sizeof(self) - 1)) > 0) {
-		self[n] = '\0';
-		if (asprintf(&p, "%s/vm-initrd", dirname(self)) < 0)
-			die(EXIT_USAGE, "out of memory");
-		if (access(p, X_OK) == 0)
-			return p;
-		free(p);
-	}
-	if ((env = getenv("PATH")) == NULL || (path = strdup(env)) == NULL)
-		return NULL;
-	for (dir = strtok_r(path, ":", &save); dir != NULL;
-	    dir = strtok_r(NULL, ":", &save)) {
-		if (asprintf(&p, "%s/vm-initrd", *dir ? dir : ".") < 0)
-			die(EXIT_USAGE, "out of memory");
-		if (access(p, X_OK) == 0) {
-			free(path);
-			return p;
-		}
-		free(p);
-	}
-	free(path);
-	return NULL;
-}
+#include "tool.h"
 
 /* Reads what the child prints, until EOF or the deadline. */
 static size_t
@@ -79,7 +47,7 @@ read_all(int fd, char *buf, size_t size, struct deadline d)
 char *
 initrd_build(const char *kernel)
 {
-	char *tool = find_vm_initrd(), out[PATH_MAX + 2], real[PATH_MAX];
+	char *tool = tool_find("vm-initrd"), out[PATH_MAX + 2], real[PATH_MAX];
 	int p[2], status, fd;
 	size_t got;
 	pid_t pid;

@@ -23,6 +23,7 @@
 #include "cli.h"
 #include "config.h"
 #include "diag.h"
+#include "disk.h"
 #include "initrd.h"
 #include "jsonl.h"
 #include "launch.h"
@@ -35,6 +36,7 @@ static const char usage_text[] =
 "                   [--rootfs DIR] [--share DIR] [--mount HOST:GUEST[:rw] ...]\n"
 "                   [--arch ARCH] [--qemu-command CMD] [--num-cpus N]\n"
 "                   [--memory SIZE] [--extra-arg ARG ...] [--kvm-cpu-args ARGS]\n"
+"                   [--disk RULES|none [--disk-backend BACKEND] [--disk-size SIZE]]\n"
 "                   [--accel auto|kvm|tcg] [--rundir DIR] [--keep-rundir]\n"
 "                   [--start-timeout DURATION] [--detach | --interactive]\n"
 "                   [--print-argv [--shell]]\n"
@@ -64,6 +66,9 @@ static const char help_text[] =
 "      --memory SIZE        -m (default 4G)\n"
 "      --extra-arg ARG      one more QEMU argument, last (repeatable)\n"
 "      --kvm-cpu-args ARGS  -cpu under KVM (default host)\n"
+"      --disk RULES|none    one more disk: nbd-fault serving it with RULES\n"
+"      --disk-backend BACKEND  memory (default), zero, pattern or file:PATH\n"
+"      --disk-size SIZE     the disk's size (default 1G)\n"
 "      --accel MODE         auto (KVM if it really works), kvm or tcg (default auto)\n"
 "      --rundir DIR         the run directory (an empty or new one)\n"
 "      --keep-rundir        do not remove the run directory at the end\n"
@@ -98,6 +103,9 @@ enum {
 	OPT_PRINT_ARGV,
 	OPT_SHELL,
 	OPT_JSON,
+	OPT_DISK,
+	OPT_DISK_BACKEND,
+	OPT_DISK_SIZE,
 };
 
 static const struct option long_options[] = {
@@ -128,6 +136,9 @@ static const struct option long_options[] = {
 	{ "print-argv", no_argument, NULL, OPT_PRINT_ARGV },
 	{ "shell", no_argument, NULL, OPT_SHELL },
 	{ "json", no_argument, NULL, OPT_JSON },
+	{ "disk", required_argument, NULL, OPT_DISK },
+	{ "disk-backend", required_argument, NULL, OPT_DISK_BACKEND },
+	{ "disk-size", required_argument, NULL, OPT_DISK_SIZE },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -140,6 +151,7 @@ struct options {
 	struct target flags;	/* the target settings given as flags */
 	bool any_flag;
 	struct launch launch;
+	pid_t disk_pid;		/* nbd-fault serving the disk, or 0 */
 };
 
 /* The target setting of a flag. */
@@ -177,6 +189,9 @@ parse_options(int argc, char **argv, struct options *o)
 		case 'r': flag(o, KEY_ROOTFS, optarg); break;
 		case OPT_SHARE: flag(o, KEY_SHARE, optarg); break;
 		case OPT_MOUNT: flag(o, KEY_MOUNTS, optarg); break;
+		case OPT_DISK: flag(o, KEY_DISK, optarg); break;
+		case OPT_DISK_BACKEND: flag(o, KEY_DISK_BACKEND, optarg); break;
+		case OPT_DISK_SIZE: flag(o, KEY_DISK_SIZE, optarg); break;
 		case 'a': flag(o, KEY_ARCH, optarg); break;
 		case 'q': flag(o, KEY_QEMU_COMMAND, optarg); break;
 		case OPT_NUM_CPUS: flag(o, KEY_NUM_CPUS, optarg); break;
@@ -336,9 +351,9 @@ print_argv(const struct options *o, const struct target *t, struct plan *p)
 /* The one line: where everything is.  False if nobody can read it. */
 static bool
 announce(const struct launch *l, const struct target *t,
-    const struct plan *p, const struct strv *argv)
+    const struct plan *p, const struct strv *argv, pid_t disk_pid)
 {
-	json_t *o = json_object();
+	json_t *o = json_object(), *disk;
 	char *path;
 	bool ok;
 
@@ -360,6 +375,20 @@ announce(const struct launch *l, const struct target *t,
 	json_object_set_new(o, "accel", json_string(p->accel == ACCEL_KVM ?
 	    "kvm" : "tcg"));
 	json_object_set_new(o, "arch", json_string(arch_table[t->arch].name));
+	if (disk_pid > 0) {
+		disk = json_object();
+		json_object_set_new(disk, "pid", json_integer(disk_pid));
+		if (asprintf(&path, "%s/%s", l->rundir, RUN_NBD) >= 0) {
+			json_object_set_new(disk, "socket", json_string(path));
+			free(path);
+		}
+		if (asprintf(&path, "%s/%s", l->rundir, RUN_NBD_LOG) >= 0) {
+			json_object_set_new(disk, "log", json_string(path));
+			free(path);
+		}
+		json_object_set_new(o, "disk", disk);
+	} else
+		json_object_set_new(o, "disk", json_null());
 	json_object_set_new(o, "argv", argv_json(argv));
 	ok = jsonl_write(stdout, o, false) == 0;
 	json_decref(o);
@@ -431,6 +460,12 @@ start(struct options *o, const struct target *t, struct plan *p,
 
 	for (;;) {
 		argv_build(t, p, argv);
+		/* QEMU connects to the disk as it starts: the server first. */
+		if (t->has_disk &&
+		    (o->disk_pid = disk_start(t, l->rundir)) < 0) {
+			o->disk_pid = 0;
+			return EXIT_UNREACHABLE;
+		}
 		switch (launch_start(l, argv)) {
 		case START_READY:
 			if (retried)
@@ -451,6 +486,9 @@ start(struct options *o, const struct target *t, struct plan *p,
 		case START_DIED:
 			break;
 		}
+		/* It served its one connection: a new QEMU needs a new one. */
+		disk_stop(o->disk_pid);
+		o->disk_pid = 0;
 		if (p->accel == ACCEL_KVM && o->accel == ACCEL_AUTO) {
 			launch_first_error(l, kvm_error, sizeof(kvm_error));
 			p->accel = ACCEL_TCG;
@@ -510,17 +548,21 @@ main(int argc, char **argv)
 		return EXIT_USAGE;
 	p.rundir = o.launch.rundir;
 	rc = start(&o, &t, &p, &qemu_argv);
-	if (rc == EXIT_OK && !announce(&o.launch, &t, &p, &qemu_argv)) {
+	if (rc == EXIT_OK && !announce(&o.launch, &t, &p, &qemu_argv,
+	    o.disk_pid)) {
 		error_msg("stdout: %s; stopping QEMU", strerror(errno));
 		rc = EXIT_UNREACHABLE;
 	}
 	if (rc == EXIT_OK && o.launch.detach) {
-		/* QEMU is the caller's now. */
+		/* QEMU is the caller's now, and so is the disk's server. */
 		o.launch.pid = 0;
 		free(o.launch.rundir);
 	} else {
 		if (rc == EXIT_OK)
 			rc = foreground(&o);
+		/* QEMU is gone; the server ends with its connection, or now. */
+		launch_stop(&o.launch);
+		disk_stop(o.disk_pid);
 		if (o.keep) {
 			/* Stop QEMU, but leave its directory for a look. */
 			free(o.launch.rundir);

@@ -30,6 +30,9 @@ static const struct {
 	[KEY_COMMAND] = { "command", NULL, false, '\n' },
 	[KEY_INITRD] = { "initrd", "--initrd", false, 0 },
 	[KEY_SHARE] = { "share", "--share", false, 0 },
+	[KEY_DISK] = { "disk", "--disk", false, 0 },
+	[KEY_DISK_BACKEND] = { "disk_backend", "--disk-backend", false, 0 },
+	[KEY_DISK_SIZE] = { "disk_size", "--disk-size", false, 0 },
 };
 
 const char *key_name(enum key k) { return keys[k].name; }
@@ -115,6 +118,8 @@ target_free(struct target *t)
 	free(t->bios);
 	free(t->initrd);
 	free(t->share);
+	free(t->disk_rules);
+	free(t->disk_backend);
 	free(t->qemu);
 	free(t->name);
 	free(t->base);
@@ -215,6 +220,15 @@ target_json(const struct target *t)
 		json_array_append_new(mounts, m);
 	}
 	json_object_set_new(o, "mounts", mounts);
+	if (t->has_disk) {
+		m = json_object();
+		json_object_set_new(m, "rules", str_or_null(t->disk_rules));
+		json_object_set_new(m, "backend",
+		    json_string(t->disk_backend));
+		json_object_set_new(m, "size", json_string(t->disk_size));
+		json_object_set_new(o, "disk", m);
+	} else
+		json_object_set_new(o, "disk", json_null());
 	extra = json_array();
 	for (i = 0; i < t->nextra_args; i++)
 		json_array_append_new(extra, json_string(t->extra_args[i]));

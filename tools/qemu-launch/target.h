@@ -31,6 +31,9 @@ enum key {
 	KEY_COMMAND,
 	KEY_INITRD,
 	KEY_SHARE,
+	KEY_DISK,
+	KEY_DISK_BACKEND,
+	KEY_DISK_SIZE,
 	KEY_COUNT,
 };
 
@@ -73,6 +76,10 @@ struct target {
 	size_t nextra_args;
 	struct mount *mount;	/* sorted by guest path */
 	size_t nmount;
+	/* An NBD disk served by nbd-fault: disk set, rules NULL for none. */
+	bool has_disk;
+	char *disk_rules, *disk_backend;
+	const char *disk_size;
 };
 
 /* The key's INI name ("kernel_args") and flag ("--kernel-args"). */

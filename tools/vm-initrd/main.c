@@ -27,7 +27,7 @@
 #include "readfile.h"
 
 /* Bump when the archive's layout changes, so old cache entries die. */
-#define ARCHIVE_FORMAT 1
+#define ARCHIVE_FORMAT 2
 
 /* An Image.gz unpacks to some tens of MB; searching stops at this. */
 #define KERNEL_UNPACK_MAX (512 * 1024 * 1024)
@@ -35,10 +35,12 @@
 /*
  * What the guest needs before it has its root: the PCI transport of
  * every virtio device, the console (and virtio-serial, which the guest
- * agent's port is), and 9p over virtio for the root itself.
+ * agent's port is), and 9p over virtio for the root itself; and, if the
+ * kernel has it, virtio-blk for disks (qemu-launch --disk), which a
+ * kernel other than the host's cannot load from the host's /lib/modules.
  */
 static const char *const wanted[] = {
-	"virtio_pci", "virtio_console", "9pnet_virtio", "9p",
+	"virtio_pci", "virtio_console", "9pnet_virtio", "9p", "?virtio_blk",
 };
 
 static const char usage_text[] =

@@ -195,16 +195,19 @@ add_builtin(struct resolver *r, const char *name)
 
 /*
  * One wanted module.  A lookup may also give modules that merely carry
- * the name as an alias; only the module of that name counts.
+ * the name as an alias; only the module of that name counts.  A name
+ * with a leading '?' is wanted only if the kernel has it.
  */
 static int
 want(struct resolver *r, const char *wanted)
 {
 	struct kmod_list *found = NULL, *plain = NULL, *it;
 	struct kmod_module *mod = NULL, *m;
-	bool builtin = true;
+	bool builtin = true, optional = wanted[0] == '?';
 	int rc;
 
+	if (optional)
+		wanted++;
 	if ((rc = kmod_module_new_from_lookup(r->ctx, wanted, &found)) < 0) {
 		snprintf(r->why, r->whylen, "%s: looking up module %s: %s",
 		    r->dir, wanted, strerror(-rc));
@@ -219,6 +222,8 @@ want(struct resolver *r, const char *wanted)
 	}
 	if (mod == NULL) {
 		kmod_module_unref_list(found);
+		if (optional)
+			return 0;
 		snprintf(r->why, r->whylen, "module %s is missing: neither in "
 		    "%s/modules.dep nor in %s/modules.builtin (kernel %s)",
 		    wanted, r->dir, r->dir, r->version);

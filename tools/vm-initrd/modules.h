@@ -32,7 +32,7 @@ struct module_set {
  * "lib/modules/VERSION/" and the file's path below dir, without a .gz,
  * .xz or .zst suffix.  Returns 0, or -1 with a reason naming what is
  * missing: dir, its indexes, or a wanted module that is neither a module
- * nor built in.
+ * nor built in (unless its name starts with '?': wanted if there).
  */
 int modules_resolve(const char *dir, const char *version,
     const char *const *wanted, size_t nwanted, struct module_set *set,
