@@ -370,6 +370,28 @@ bad_config() {
 	! pgrep -f "qemu-system.*$T/xdg" >/dev/null
 }
 
+@test "an image is never written: writes go to a qcow2 overlay in the run directory" {
+	requires qemu-system-x86_64 sha256sum
+	blank_image
+	local before d pid
+	before=$(sha256sum <"$T/disk.img")
+	run --separate-stderr qemu-launch --image "$T/disk.img" --accel tcg --extra-arg -S --detach
+	[ "$status" -eq 0 ]
+	d=$(jq -r .rundir <<<"$output")
+	pid=$(jq -r .pid <<<"$output")
+	echo "$pid qemu" >>"$T/peers"
+	# The disk as the guest sees it takes the write and reads it back.
+	qmp-send --sock "$d/qmp.sock" --hmp 'qemu-io disk0 "write -P 0xab 0 4k"'
+	qmp-send --sock "$d/qmp.sock" --hmp 'qemu-io disk0 "read -P 0xab 0 4k"'
+	[ "$(cat /proc/"$pid"/environ | tr '\0' '\n' | grep '^TMPDIR=')" = "TMPDIR=$d" ]
+	qmp-send --sock "$d/qmp.sock" quit
+	wait_until 5 "QEMU to exit" not_running_or_zombie "$pid"
+	grep -q 'read 4096/4096 bytes at offset 0' "$d/qemu.err"
+	! grep -q 'Pattern verification failed' "$d/qemu.err"
+	[ "$(sha256sum <"$T/disk.img")" = "$before" ]
+	rm -rf "$d"
+}
+
 # A detached QEMU is reparented when we exit; until its new parent reaps
 # it, it may linger as a zombie.
 not_running_or_zombie() {

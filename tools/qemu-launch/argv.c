@@ -217,9 +217,13 @@ add_boot(struct strv *s, const struct target *t, const struct plan *p)
 		add_9p(s, t, "root", t->rootfs, TAG_ROOT, false);
 		return;
 	}
+	/*
+	 * The image is never written: QEMU puts a qcow2 overlay in $TMPDIR,
+	 * which the launch points at the run directory.
+	 */
 	strv_push(s, "-drive");
-	strv_pushf(s, "file=%s,format=%s,if=none,id=disk0", opt(t->image),
-	    t->image_format);
+	strv_pushf(s, "file=%s,format=%s,if=none,id=disk0,snapshot=on",
+	    opt(t->image), t->image_format);
 	strv_push(s, "-device");
 	strv_pushf(s, "virtio-blk-%s,drive=disk0,bootindex=1",
 	    a->ccw ? "ccw" : "pci");

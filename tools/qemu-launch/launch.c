@@ -254,6 +254,9 @@ child(const struct launch *l, const struct strv *argv, int errfd, int report,
 				fcntl(fd, F_SETFD, FD_CLOEXEC);
 	if (chdir(l->rundir) < 0)
 		goto fail;
+	/* The image's overlay (snapshot=on) is QEMU's temporary file. */
+	if (setenv("TMPDIR", l->rundir, 1) < 0)
+		goto fail;
 	if (!l->interactive) {
 		if ((fd = open("/dev/null", O_RDONLY)) < 0 ||
 		    dup2(fd, STDIN_FILENO) < 0 || dup2(errfd, STDOUT_FILENO) < 0)
