@@ -8,6 +8,7 @@
 
 load helpers
 load fixtures/vm
+load fixtures/image
 bats_require_minimum_version 1.5.0
 
 VMTEST=$VT_ROOT/bin/vmtest
@@ -366,5 +367,39 @@ EOR
 		echo "written $a"; echo "read $b"; [ "$a" = "$b" ]'
 	[ "$status" -eq 0 ] || { echo "$output"; return 1; }
 	[[ "$output" == *"written "*"read "* ]]
+	nothing_left
+}
+
+@test "vmtest: image targets under SeaBIOS and UEFI, shares mounted by the agent, the image untouched" {
+	image_requires uefi
+	local img before
+	img=$(image_path bios)
+	before=$(sha256sum <"$img")
+	mkdir "$T/work/data"
+	echo "from the host" >"$T/work/data/host.txt"
+	echo "shared" >"$T/work/shared.txt"
+	cat >"$T/work/vmtest.ini" <<EOI
+[target bios]
+image = $img
+mounts = data:/mnt/data
+command = cat /mnt/vmtest/shared.txt /mnt/data/host.txt; pwd
+	echo from-bios >/mnt/vmtest/bios.txt
+	! touch /mnt/data/ro 2>/dev/null
+	/vmtest-image/mount-boot /boot && echo x >/boot/x.txt && umount /boot
+
+[target uefi]
+image = $img
+uefi = true
+command = [ -d /sys/firmware/efi ] && echo efi; cat /mnt/vmtest/shared.txt
+EOI
+	cd "$T/work"
+	run --separate-stderr "$VMTEST" -j 2 --json
+	[ "$status" -eq 0 ] || { echo "$output"; echo "$stderr"; return 1; }
+	jq -se 'length == 2 and all(.status == "pass" and .seconds.setup > 0)' <<<"$output"
+	[[ "$stderr" == *"=> bios"*"shared"$'\n'"from the host"$'\n'"/"$'\n'PASS* ]]
+	[[ "$stderr" == *"=> uefi"*"efi"$'\n'"shared"$'\n'PASS* ]]
+	[ "$(cat "$T/work/bios.txt")" = from-bios ]
+	[ ! -e "$T/work/data/ro" ]
+	[ "$(sha256sum <"$img")" = "$before" ]
 	nothing_left
 }
