@@ -224,9 +224,10 @@ add_boot(struct strv *s, const struct target *t, const struct plan *p)
 	strv_push(s, "-drive");
 	strv_pushf(s, "file=%s,format=%s,if=none,id=disk0,snapshot=on",
 	    opt(t->image), t->image_format);
+	/* A full overlay is an I/O error in the guest, not a paused VM. */
 	strv_push(s, "-device");
-	strv_pushf(s, "virtio-blk-%s,drive=disk0,bootindex=1",
-	    a->ccw ? "ccw" : "pci");
+	strv_pushf(s, "virtio-blk-%s,drive=disk0,bootindex=1,werror=report,"
+	    "rerror=report", a->ccw ? "ccw" : "pci");
 	if (!t->uefi)
 		return;
 	if (a->uefi_pflash) {
