@@ -239,6 +239,13 @@ bad_config() {
 		"bad.ini:12: disk_backend: $T/c/nope: No such file or directory"
 }
 
+@test "config errors name file:line: a kernel of another architecture without its initrd" {
+	local other=aarch64
+	[ "$(uname -m)" != aarch64 ] || other=x86_64
+	bad_config $'[target t]\nkernel = vmlinuz\narch = '"$other" \
+		"bad.ini:3: arch: a kernel for $other needs initrd (an initramfs of that architecture)"
+}
+
 @test "config errors name file:line even past libinih's 200-byte lines" {
 	local long
 	long=$(printf 'x%.0s' {1..300})

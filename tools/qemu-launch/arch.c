@@ -46,7 +46,13 @@ const struct arch_info arch_table[ARCH_COUNT] = {
 	},
 	[ARCH_AARCH64] = {
 		.name = "aarch64", .machine = "virt,gic-version=3",
-		.tcg_cpu = "max", .console = "ttyAMA0",
+		/*
+		 * Debian's kernel signs every return address, and TCG's
+		 * QARMA5 is slow: QEMU's own algorithm boots in a third of
+		 * the time, with pointer authentication still there.
+		 */
+		.tcg_cpu = "max,pauth-impdef=on", .console = "ttyAMA0",
+		.earlyprintk = "earlycon",
 		.firmware = aarch64_firmware,
 		.firmware_package = "qemu-efi-aarch64",
 	},
