@@ -148,7 +148,7 @@ now() { echo "${EPOCHREALTIME/./}"; } # microseconds
 	cmdline=$(golden_argv kernel-x86_64 | jq -r '.[index("-append") + 1]')
 	[ "$cmdline" = "console=ttyS0,115200 loglevel=4 earlyprintk=serial,ttyS0,115200 printk.devkmsg=on panic=-1 raid=noautodetect acpi=noirq vm.root=/dev/root vm.share=vmtest-shared vm.mount=mount0:/mnt/data:ro vm.mount=mount1:/mnt/scratch nokaslr" ]
 	cmdline=$(golden_argv kernel-aarch64 | jq -r '.[index("-append") + 1]')
-	[[ "$cmdline" == "console=ttyAMA0,115200 loglevel=4 printk.devkmsg=on "* ]]
+	[[ "$cmdline" == "console=ttyAMA0,115200 loglevel=4 earlycon printk.devkmsg=on "* ]]
 }
 
 @test "flags override the config file, and add mounts and extra args" {
