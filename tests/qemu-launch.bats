@@ -420,6 +420,25 @@ not_running_or_zombie() {
 	[[ "$stderr" == *"not an empty directory"* ]]
 }
 
+@test "--disk in the foreground, in the caller's run directory: all it made is gone at the end" {
+	requires qemu-system-x86_64
+	blank_image
+	mkdir "$T/mine"
+	qemu-launch --image "$T/disk.img" --disk none --accel tcg --extra-arg -S \
+		--rundir "$T/mine" >"$T/out" 2>"$T/err" 3>&- &
+	local pid=$! disk
+	echo "$pid qemu-launch" >>"$T/peers"
+	wait_for_content "$T/out" 20
+	disk=$(jq -r .disk.pid "$T/out")
+	[ -S "$T/mine/nbd.sock" ] && [ -s "$T/mine/nbd-fault.pid" ]
+	qmp-send --sock "$T/mine/qmp.sock" quit
+	wait_for_gone "$pid" 10
+	run wait "$pid"
+	[ "$status" -eq 0 ] || { cat "$T/err"; return 1; }
+	wait_until 5 "nbd-fault to exit" not_running_or_zombie "$disk"
+	[ -z "$(ls -A "$T/mine")" ] || { ls -la "$T/mine"; return 1; }
+}
+
 @test "foreground: QEMU's exit 0 is ours, and the run directory goes" {
 	requires qemu-system-x86_64
 	blank_image

@@ -13,27 +13,17 @@
 #include "deadline.h"
 #include "diag.h"
 #include "disk.h"
+#include "launch.h"
 #include "tool.h"
 
-#define DISK_ERR "nbd-fault.err"
 #define STOP_GRACE_MS 2000
-
-static char *
-run_path(const char *rundir, const char *name)
-{
-	char *p;
-
-	if (asprintf(&p, "%s/%s", rundir, name) < 0)
-		die(EXIT_USAGE, "out of memory");
-	return p;
-}
 
 /* In the child: nbd-fault, its JSON lines in the log, errors in a file. */
 static void
 child(const struct target *t, const char *rundir, const char *tool)
 {
 	char *log = run_path(rundir, RUN_NBD_LOG);
-	char *err = run_path(rundir, DISK_ERR);
+	char *err = run_path(rundir, RUN_NBD_ERR);
 	char *pidfile = run_path(rundir, RUN_NBD_PID);
 	char *sock = run_path(rundir, RUN_NBD);
 	sigset_t none;
@@ -62,7 +52,7 @@ child(const struct target *t, const char *rundir, const char *tool)
 static void
 show_errors(const char *rundir)
 {
-	char *path = run_path(rundir, DISK_ERR), line[1024];
+	char *path = run_path(rundir, RUN_NBD_ERR), line[1024];
 	FILE *f = fopen(path, "re");
 
 	free(path);

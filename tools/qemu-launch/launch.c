@@ -33,7 +33,8 @@
 #define GONE_MS 2000		/* for a QEMU whose QMP failed to exit */
 
 static const char *const run_files[] = {
-	RUN_QMP, RUN_QGA, RUN_SERIAL, RUN_PIDFILE, RUN_STDERR, NULL,
+	RUN_QMP, RUN_QGA, RUN_SERIAL, RUN_PIDFILE, RUN_STDERR,
+	RUN_NBD, RUN_NBD_PID, RUN_NBD_LOG, RUN_NBD_ERR, NULL,
 };
 
 static sigset_t stop_signals;	/* and SIGCHLD, taken by sigtimedwait */
@@ -54,8 +55,8 @@ temp_base(void)
 	return "/tmp";
 }
 
-static char *
-xasprintf_path(const char *a, const char *b)
+char *
+run_path(const char *a, const char *b)
 {
 	char *p;
 
@@ -70,13 +71,13 @@ launch_rundir_preview(const char *rundir_arg)
 	char cwd[PATH_MAX], *p;
 
 	if (rundir_arg == NULL)
-		return xasprintf_path(temp_base(), "qemu-launch.XXXXXX");
+		return run_path(temp_base(), "qemu-launch.XXXXXX");
 	if (rundir_arg[0] == '/' || getcwd(cwd, sizeof(cwd)) == NULL) {
 		if ((p = strdup(rundir_arg)) == NULL)
 			die(EXIT_USAGE, "out of memory");
 		return p;
 	}
-	return xasprintf_path(cwd, rundir_arg);
+	return run_path(cwd, rundir_arg);
 }
 
 static bool
@@ -160,7 +161,7 @@ launch_cleanup(struct launch *l)
 	} else {
 		/* The caller's directory: only the files we made. */
 		for (i = 0; run_files[i] != NULL; i++) {
-			char *p = xasprintf_path(l->rundir, run_files[i]);
+			char *p = run_path(l->rundir, run_files[i]);
 
 			unlink(p);
 			free(p);
@@ -176,7 +177,7 @@ launch_reset(struct launch *l)
 	size_t i;
 
 	for (i = 0; run_files[i] != NULL; i++) {
-		char *p = xasprintf_path(l->rundir, run_files[i]);
+		char *p = run_path(l->rundir, run_files[i]);
 
 		unlink(p);
 		free(p);
@@ -276,7 +277,7 @@ fail:
 static int
 spawn(struct launch *l, const struct strv *argv)
 {
-	char *errpath = xasprintf_path(l->rundir, RUN_STDERR);
+	char *errpath = run_path(l->rundir, RUN_STDERR);
 	int errfd, p[2], e;
 	pid_t parent = getpid();
 	ssize_t n;
@@ -325,7 +326,7 @@ spawn(struct launch *l, const struct strv *argv)
 static bool
 is_socket(const char *dir, const char *name)
 {
-	char *p = xasprintf_path(dir, name);
+	char *p = run_path(dir, name);
 	struct stat st;
 	bool yes;
 
@@ -343,7 +344,7 @@ await_qmp(struct launch *l, struct deadline d)
 	struct qmp q;
 	int fd, sig;
 
-	addr.path = xasprintf_path(l->rundir, RUN_QMP);
+	addr.path = run_path(l->rundir, RUN_QMP);
 	for (;;) {
 		if (reaped(l)) {
 			free(addr.path);
@@ -423,7 +424,7 @@ launch_show_errors(const struct launch *l)
 
 	if (l->rundir == NULL)
 		return;
-	path = xasprintf_path(l->rundir, RUN_STDERR);
+	path = run_path(l->rundir, RUN_STDERR);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	free(path);
 	if (fd < 0)
@@ -444,7 +445,7 @@ launch_first_error(const struct launch *l, char *buf, size_t size)
 	buf[0] = '\0';
 	if (l->rundir == NULL)
 		return;
-	path = xasprintf_path(l->rundir, RUN_STDERR);
+	path = run_path(l->rundir, RUN_STDERR);
 	f = fopen(path, "re");
 	free(path);
 	if (f == NULL)

@@ -40,6 +40,9 @@ enum start_result {
  */
 char *launch_rundir_preview(const char *rundir_arg);
 
+/* "DIR/NAME", malloc'd (exits 2 when memory runs out). */
+char *run_path(const char *dir, const char *name);
+
 /* Makes the run directory; -1 after a message. */
 int launch_rundir(struct launch *l);
 
