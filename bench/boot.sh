@@ -40,7 +40,7 @@ ours_once() {
 	qga-exec --sock "$(jq -r .qga "$dir/launch.json")" --wait 60s -- true ||
 		die "qga-exec never got an answer"
 	ms=$(( $(now_ms) - t0 ))
-	[[ ${1:-} != keep ]] || qga-exec --sock "$(jq -r .qga "$dir/launch.json")" -- \
+	[[ ${1:-} != warm ]] || qga-exec --sock "$(jq -r .qga "$dir/launch.json")" -- \
 		sh -c 'dmesg | grep "vm-init: "' >"$dir/steps.txt" || true
 	qmp-send --sock "$(jq -r .qmp "$dir/launch.json")" --timeout 5s quit >/dev/null 2>&1 || true
 	stop "$qemu_pid"
@@ -49,24 +49,7 @@ ours_once() {
 	echo "$ms"
 }
 
-log "warming up (initrd cache, page cache)"
-floor_once >/dev/null
-ours_once keep >/dev/null
-: >"$dir/floor.ms"
-: >"$dir/ours.ms"
-for _ in $(seq "$runs"); do
-	floor_once >>"$dir/floor.ms"
-	ours_once >>"$dir/ours.ms"
-done
-floor=$(median <"$dir/floor.ms")
-ours=$(median <"$dir/ours.ms")
-
-jq -nc --argjson v "$floor" --arg runs "$runs" \
-	'{bench: "boot", figure: "floor: the same QEMU and kernel, /init powers off", median_ms: $v, runs: ($runs | tonumber)}'
-jq -nc --argjson v "$ours" --arg runs "$runs" \
-	'{bench: "boot", figure: "qemu-launch to the first qga-exec -- true", median_ms: $v, runs: ($runs | tonumber)}'
-jq -nc --argjson a "$ours" --argjson b "$floor" \
-	'{bench: "boot", figure: "ratio boot/floor", ratio: ($a / $b * 1000 | round / 1000), goal: "<= 1.3"}'
+floor_compare ours_once "qemu-launch to the first qga-exec -- true"
 # vm-init's steps, from the guest's kernel log of the warm-up run.
 sed -n 's/.*vm-init: \(.*\): \([0-9]*\) ms$/\1\t\2/p' "$dir/steps.txt" |
 	jq -Rnc '[inputs | split("\t") | {(.[0]): (.[1] | tonumber)}] | add // {} |

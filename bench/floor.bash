@@ -5,6 +5,7 @@
 # as qemu-launch's, with an initramfs whose /init only powers off, timed
 # from starting QEMU to its exit, under TCG; floor_prepare needs $dir (a
 # scratch directory).
+# shellcheck disable=SC2154 # $here, $repo, $bin and $dir are the caller's
 
 require jq cc qemu-system-x86_64
 for tool in qemu-launch vm-initrd qga-exec qmp-send; do
@@ -40,4 +41,29 @@ floor_once() {
 		die "the floor's QEMU failed: ${floor_argv[*]}"
 	echo $(( $(now_ms) - t0 ))
 	rm -rf "$dir/floor-run"
+}
+
+# floor_compare OURS FIGURE: the floor against OURS, a function that prints
+# one run's milliseconds (given "warm" for the warm-up run, which is not
+# counted).  Both run $runs times, taking turns; prints the two medians
+# and their ratio as JSON lines, and leaves ours in $ours_ms.
+floor_compare() {
+	local ours=$1 figure=$2 floor_ms
+	log "warming up (initrd cache, page cache)"
+	floor_once >/dev/null
+	"$ours" warm >/dev/null
+	: >"$dir/floor.ms"
+	: >"$dir/ours.ms"
+	for _ in $(seq "$runs"); do
+		floor_once >>"$dir/floor.ms"
+		"$ours" >>"$dir/ours.ms"
+	done
+	floor_ms=$(median <"$dir/floor.ms")
+	ours_ms=$(median <"$dir/ours.ms")
+	jq -nc --arg b "$bench" --argjson v "$floor_ms" --arg runs "$runs" \
+		'{bench: $b, figure: "floor: the same QEMU and kernel, /init powers off", median_ms: $v, runs: ($runs | tonumber)}'
+	jq -nc --arg b "$bench" --arg f "$figure" --argjson v "$ours_ms" --arg runs "$runs" \
+		'{bench: $b, figure: $f, median_ms: $v, runs: ($runs | tonumber)}'
+	jq -nc --arg b "$bench" --argjson a "$ours_ms" --argjson f "$floor_ms" \
+		'{bench: $b, figure: "ratio \($b)/floor", ratio: ($a / $f * 1000 | round / 1000), goal: "<= 1.3"}'
 }

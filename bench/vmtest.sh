@@ -31,7 +31,7 @@ trap 'exit 143' TERM
 floor_prepare
 
 # vmtest_once: one driver run from / (no extra share); prints its
-# milliseconds and keeps its --json line in $dir/vmtest.json.
+# milliseconds and, unless "warm", keeps its --json line in $dir/vmtest.json.
 vmtest_once() {
 	local t0 ms
 	t0=$(now_ms)
@@ -41,28 +41,11 @@ vmtest_once() {
 	wait "$vmtest_pid" || { cat "$dir/vmtest.err" >&2; die "vmtest -k $kernel -- true failed"; }
 	vmtest_pid=""
 	ms=$(( $(now_ms) - t0 ))
-	jq -c --argjson ms "$ms" '. + {ms: $ms}' "$dir/result.json" >>"$dir/vmtest.json"
+	[[ ${1:-} == warm ]] ||
+		jq -c --argjson ms "$ms" '. + {ms: $ms}' "$dir/result.json" >>"$dir/vmtest.json"
 	echo "$ms"
 }
 
-log "warming up (initrd cache, page cache)"
-floor_once >/dev/null
-vmtest_once >/dev/null
-: >"$dir/floor.ms"
-: >"$dir/vmtest.ms"
-: >"$dir/vmtest.json"
-for _ in $(seq "$runs"); do
-	floor_once >>"$dir/floor.ms"
-	vmtest_once >>"$dir/vmtest.ms"
-done
-floor=$(median <"$dir/floor.ms")
-ours=$(median <"$dir/vmtest.ms")
-
-jq -nc --argjson v "$floor" --arg runs "$runs" \
-	'{bench: "vmtest", figure: "floor: the same QEMU and kernel, /init powers off", median_ms: $v, runs: ($runs | tonumber)}'
-jq -nc --argjson v "$ours" --arg runs "$runs" \
-	'{bench: "vmtest", figure: "vmtest -k K -- true, whole process", median_ms: $v, runs: ($runs | tonumber)}'
-jq -nc --argjson a "$ours" --argjson b "$floor" \
-	'{bench: "vmtest", figure: "ratio vmtest/floor", ratio: ($a / $b * 1000 | round / 1000), goal: "<= 1.3"}'
-jq -sc --argjson ms "$ours" '(map(select(.ms == $ms)) | first // .[0]) |
+floor_compare vmtest_once "vmtest -k K -- true, whole process"
+jq -sc --argjson ms "$ours_ms" '(map(select(.ms == $ms)) | first // .[0]) |
 	{bench: "vmtest", figure: "stages of the median run (s)", seconds: .seconds}' "$dir/vmtest.json"
