@@ -25,14 +25,24 @@ BUILD := build
 SANFLAGS :=
 endif
 
-ALL_CFLAGS := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow \
+# pkg-config is asked when a recipe first needs its answer, never when
+# make reads this file: `make demo` installs the packages (deps) and only
+# then builds, in a make of its own.  A missing package is one error.
+pkg = $(if $(shell $(PKG_CONFIG) --exists $(1) 2>/dev/null && echo y),$(shell \
+	$(PKG_CONFIG) $(2) $(1)),$(error pkg-config finds no $(1): run 'make deps', \
+	which installs build-aux/debian-packages))
+# once NAME,VALUE: VALUE computed at NAME's first use, then kept.
+once = $(eval $(1) := $(2))$($(1))
+PKG_CFLAGS = $(call once,PKG_CFLAGS,$(call pkg,$(PKGS) $(TOOL_PKGS),--cflags))
+LIBS = $(call once,LIBS,$(call pkg,$(PKGS),--libs))
+LIBS_vm-initrd = $(call once,LIBS_vm-initrd,$(call pkg,$(PKGS_vm-initrd),--libs))
+PART_LIBS = $(call once,PART_LIBS,$(call pkg,$(TOOL_PKGS),--libs))
+
+ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow \
 	-Wstrict-prototypes -Wmissing-prototypes -Wformat=2 -Wno-format-nonliteral \
 	-pthread -Ilib -DVERSION='"$(VERSION)"' -MMD -MP $(SANFLAGS) \
-	$(shell $(PKG_CONFIG) --cflags $(PKGS) $(TOOL_PKGS) 2>/dev/null) $(CFLAGS)
+	$(PKG_CFLAGS) $(CFLAGS)
 ALL_LDFLAGS := $(SANFLAGS) -pthread $(LDFLAGS)
-LIBS := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
-LIBS_vm-initrd := $(shell $(PKG_CONFIG) --libs $(PKGS_vm-initrd) 2>/dev/null)
-PART_LIBS := $(shell $(PKG_CONFIG) --libs $(TOOL_PKGS) 2>/dev/null)
 
 TOOLS := qmp-send qga-exec nbd-fault qemu-launch vm-initrd line-window
 LIB_SRCS := $(wildcard lib/*.c)
@@ -41,7 +51,7 @@ UNIT_SRCS := $(wildcard tests/unit/*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 BINS := $(TOOLS:%=$(BUILD)/bin/%)
 
-.PHONY: all deps check check-unit fuzz fuzz-run bench demo install uninstall clean
+.PHONY: all deps check check-fresh fuzz fuzz-targets fuzz-run bench demo install uninstall clean
 .DEFAULT_GOAL := all
 # Keep objects make would otherwise treat as intermediate and delete.
 .SECONDARY:
@@ -92,14 +102,18 @@ $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(BUILD)/lib/libparts.a $(BUILD)/lib/l
 	@mkdir -p $(@D)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS) $(PART_LIBS)
 
+# The dependency installer; tests put a stand-in here.
+INSTALL_DEPS ?= build-aux/deps.sh
 deps:
-	@build-aux/deps.sh
+	@$(INSTALL_DEPS)
 
 # The sanitizers write their reports to files so that a report fails the
 # run even where a test expected the tool to fail anyway.
 SAN_REPORTS := $(CURDIR)/$(BUILD)/san-reports
+# Each target that installs packages first builds in a make of its own,
+# which reads this file after deps has run.
 check: deps
-	@$(MAKE) --no-print-directory all fuzz
+	@$(MAKE) --no-print-directory all fuzz-targets
 	@rm -rf $(SAN_REPORTS) && mkdir -p $(SAN_REPORTS)
 	VT_BIN=$(CURDIR)/$(BUILD)/bin VT_TESTBIN=$(CURDIR)/$(BUILD)/tests \
 	VT_FUZZBIN=$(CURDIR)/build/fuzz BATS_TEST_TIMEOUT=$${BATS_TEST_TIMEOUT:-300} \
@@ -116,10 +130,12 @@ check: deps
 # they test is compiled once, instrumented, into build/fuzz/obj.
 FUZZ_CC ?= clang
 FUZZ_TARGETS := $(patsubst fuzz/%.c,build/fuzz/%,$(wildcard fuzz/*.c))
-FUZZ_FLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -pthread -Ilib -DVERSION='"$(VERSION)"' \
-	$(shell $(PKG_CONFIG) --cflags $(PKGS) $(TOOL_PKGS) 2>/dev/null)
+FUZZ_FLAGS = -std=c11 -D_GNU_SOURCE -g -O1 -pthread -Ilib -DVERSION='"$(VERSION)"' \
+	$(PKG_CFLAGS)
 FUZZ_OBJS := $(patsubst %.c,build/fuzz/obj/%.o,$(LIB_SRCS) $(PART_SRCS))
-fuzz: $(FUZZ_TARGETS)
+fuzz: deps
+	@$(MAKE) --no-print-directory fuzz-targets
+fuzz-targets: $(FUZZ_TARGETS)
 build/fuzz/obj/%.o: %.c
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link,address,undefined -MMD -MP -c -o $@ $<
@@ -135,13 +151,20 @@ fuzz-run: fuzz
 		echo "fuzz: $$n for $(FUZZ_SECONDS)s"; \
 		$$f -max_total_time=$(FUZZ_SECONDS) build/fuzz-corpus/$$n fuzz/corpus/$$n || exit 1; done
 
-bench: deps all
+bench: deps
+	@$(MAKE) --no-print-directory all
 	@for b in bench/*.sh; do VT_BIN=$(CURDIR)/$(BUILD)/bin $$b || exit 1; done
 
-demo: deps all
+demo: deps
+	@$(MAKE) --no-print-directory all
 	@VT_BIN=$(CURDIR)/$(BUILD)/bin build-aux/demo.sh
 
-# The driver finds the tools beside itself once installed.
+# The README's two commands in a fresh minimal Debian root (needs root).
+check-fresh:
+	@build-aux/fresh-root.sh
+
+# The driver finds the tools beside itself once installed.  Installing
+# builds with what is installed: `make deps` first on a fresh machine.
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1
 	install -m 755 $(BINS) $(VMINIT) bin/vmtest $(DESTDIR)$(BINDIR)

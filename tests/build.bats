@@ -2,6 +2,7 @@
 # The build system's promises: install layout and the dependency installer.
 
 load helpers
+load fixtures/vm
 
 @test "make install puts tools and man pages under DESTDIR and PREFIX" {
 	run make -s -C "$VT_ROOT" install DESTDIR="$T/root" PREFIX=/opt/vt
@@ -48,4 +49,34 @@ load helpers
 	[ "$status" -eq 1 ]
 	[[ "$output" == *"apt-get install -y --no-install-recommends vt-no-such-package"* ]]
 	[[ "$output" != *" dpkg"* ]]
+}
+
+@test "deps: a comment after a package names no package" {
+	printf '# what\ndpkg      # the package manager\n' >"$T/list"
+	run env VT_DEBIAN_PACKAGES="$T/list" "$VT_ROOT/build-aux/deps.sh"
+	[ "$status" -eq 0 ]
+	[ -z "$output" ]
+}
+
+@test "make: without the libraries, the build stops with one error naming make deps" {
+	# pkg-config is asked only when a recipe needs it, after deps has run:
+	# here it finds nothing, as on a fresh machine before make deps.
+	run make -C "$VT_ROOT" -n -B PKG_CONFIG=false all
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"pkg-config finds no jansson inih"*"run 'make deps'"* ]]
+	[ "$(grep -c 'pkg-config finds no' <<<"$output")" -eq 1 ]
+}
+
+@test "make demo on a fresh machine: the build asks pkg-config only after deps" {
+	# As on a fresh machine, pkg-config finds nothing until deps has
+	# installed the packages; make demo must still build and boot at once.
+	vm_requires
+	printf '#!/bin/sh\n[ -e "%s" ] || exit 1\nexec pkg-config "$@"\n' "$T/installed" >"$T/pkg-config"
+	chmod +x "$T/pkg-config"
+	local build=build/test-demo-$$
+	run make -C "$VT_ROOT" demo BUILD="$build" PKG_CONFIG="$T/pkg-config" \
+		INSTALL_DEPS="touch $T/installed"
+	rm -rf "${VT_ROOT:?}/$build"
+	[ "$status" -eq 0 ] || { echo "$output"; return 1; }
+	[[ "$output" == *"Linux vmtest "*" GNU/Linux"* ]]
 }
