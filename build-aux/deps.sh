@@ -4,7 +4,7 @@
 set -eu
 list=${VT_DEBIAN_PACKAGES:-$(dirname "$0")/debian-packages}
 missing=
-for pkg in $(grep -v '^#' "$list"); do
+for pkg in $(sed 's/#.*//' "$list"); do
 	status=$(dpkg-query -W -f='${db:Status-Status}' "$pkg" 2>/dev/null || true)
 	[ "$status" = installed ] || missing="$missing $pkg"
 done

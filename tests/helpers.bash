@@ -8,15 +8,19 @@ VT_TESTBIN=${VT_TESTBIN:-$VT_ROOT/build/tests}
 VT_FUZZBIN=${VT_FUZZBIN:-$VT_ROOT/build/fuzz}
 PATH=$VT_BIN:$PATH
 
-setup() {
+# A test file that needs more in its setup or teardown defines its own
+# and calls these first.
+helpers_setup() {
 	T=$(mktemp -d "${BATS_TEST_TMPDIR:-${TMPDIR:-/tmp}}/vt.XXXXXX")
 	: >"$T/peers"
 }
+setup() { helpers_setup; }
 
-teardown() {
+helpers_teardown() {
 	stop_peers
 	rm -rf "$T"
 }
+teardown() { helpers_teardown; }
 
 # requires BIN...: skips the test, naming what is missing.
 requires() {

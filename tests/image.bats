@@ -11,7 +11,6 @@ bats_require_minimum_version 1.5.0
 
 # Every test gets its own XDG_RUNTIME_DIR, as in qemu-launch.bats: nothing
 # qemu-launch writes there (its KVM verdict) is seen by other tests.
-eval "helpers_$(declare -f setup)"
 setup() {
 	helpers_setup
 	mkdir -m 700 "$T/xdg"

@@ -6,7 +6,6 @@
 load helpers
 bats_require_minimum_version 1.5.0
 
-eval "helpers_$(declare -f teardown)"
 teardown() {
 	exec 7>&-
 	if [ -S "$T/tmux.sock" ]; then

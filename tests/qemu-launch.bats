@@ -12,7 +12,6 @@ ARCHES="x86_64 aarch64 riscv64 s390x"
 
 # Every test gets its own XDG_RUNTIME_DIR: run directories and the KVM
 # verdict land there, where the test can see them and nothing else does.
-eval "helpers_$(declare -f setup)"
 setup() {
 	helpers_setup
 	mkdir -m 700 "$T/xdg"
