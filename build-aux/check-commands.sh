@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # check-commands: every command that the tests, fixtures, benchmarks, the
 # demo and the driver call comes from a package that build-aux/debian-packages
-# names, or from a minimal Debian root (Essential or Priority required, as
-# mmdebstrap --variant=minbase installs, plus the git it is bootstrapped
-# with).  A machine where everything happens to be installed keeps such a
-# gap hidden; a new user's fresh root does not.
+# names, or from a minimal Debian root (Essential or Priority required, and
+# apt, as mmdebstrap --variant=minbase installs, plus the git it is
+# bootstrapped with).  A machine where everything happens to be installed
+# keeps such a gap hidden; a new user's fresh root does not.
 #
 # Commands are read from shfmt's syntax tree (build-aux/commands.jq): the
 # first literal word of every call, through wrappers (run, timeout, env,
@@ -70,7 +70,7 @@ done
 while read -r pkg; do
 	provided[$pkg]=1
 done < <(dpkg-query -W -f '${db:Status-Status}\t${Package}\t${Essential}\t${Priority}\t${Provides}\t${Pre-Depends}, ${Depends}\n' |
-	awk -F'\t' -v seeds="$(sed 's/#.*//' "$list" | tr -s ' \n' ' ') git" '
+	awk -F'\t' -v seeds="$(sed 's/#.*//' "$list" | tr -s ' \n' ' ') apt git" '
 	$1 != "installed" { next }
 	{
 		inst[$2] = 1; deps[$2] = $6

@@ -109,7 +109,9 @@ host_mntns=$(readlink /proc/self/ns/mnt)
 
 # The step's own process, every process whose root is the fresh root, and
 # every process in one of their mount namespaces (the shell that mounts
-# before it chroots).
+# before it chroots).  A root is compared as a file (-ef), since the path
+# /proc shows for a process in another mount namespace is not ours when
+# this script runs in a chroot itself.
 root_pids() {
 	local p r ns nss=" "
 	[ -n "$step_pid" ] && kill -0 "$step_pid" 2>/dev/null && echo "$step_pid"
@@ -117,7 +119,7 @@ root_pids() {
 		[ "$ns" != "$host_mntns" ] && nss+="$ns "
 	for p in /proc/[0-9]*; do
 		r=$(readlink "$p/root" 2>/dev/null) || continue
-		if [ "$r" = "$root" ] || [[ $r == "$root"/* ]]; then
+		if [ "$p/root" -ef "$root" ] || [[ $r == "$root"/* ]]; then
 			ns=$(readlink "$p/ns/mnt" 2>/dev/null) && [ "$ns" != "$host_mntns" ] &&
 				[[ $nss != *" $ns "* ]] && nss+="$ns "
 		fi
@@ -126,7 +128,7 @@ root_pids() {
 		r=$(readlink "$p/root" 2>/dev/null) || continue
 		ns=$(readlink "$p/ns/mnt" 2>/dev/null) || continue
 		[ "${p#/proc/}" != "$step_pid" ] || continue
-		if [ "$r" = "$root" ] || [[ $r == "$root"/* ]] || [[ $nss == *" $ns "* ]]; then
+		if [ "$p/root" -ef "$root" ] || [[ $r == "$root"/* ]] || [[ $nss == *" $ns "* ]]; then
 			echo "${p#/proc/}"
 		fi
 	done
@@ -200,10 +202,15 @@ run_step() {
 
 # in_root CMD: CMD as a new root user's shell would run it, in the clone,
 # with /dev, /sys and /proc mounted in a mount namespace of its own.  It
-# execs, so that the step's PID is the process in the root.
+# execs, so that the step's PID is the process in the root.  The new
+# namespace's mounts are made private, so that none propagates back; in a
+# chroot, where / is no mount point and cannot be, that is needed only if
+# a mount here is shared at all (in this script's own root, none is).
 # shellcheck disable=SC2016
 in_root() {
-	exec unshare --mount --propagation private -- bash -euc '
+	local propagation=unchanged
+	! grep -q ' shared:' /proc/self/mountinfo || propagation=private
+	exec unshare --mount --propagation "$propagation" -- bash -euc '
 		r=$1; shift
 		mount --rbind /dev "$r/dev"
 		mount --rbind /sys "$r/sys"
