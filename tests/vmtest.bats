@@ -33,7 +33,9 @@ teardown() {
 # exit status lands in $T/rc.
 on_terminal() {
 	requires tmux
-	tmux -S "$T/tmux.sock" new-session -d -x 100 -y 40 \
+	# bash, whatever $SHELL is: dash dies of the Ctrl-C the test sends
+	# before it can write the status down.
+	tmux -S "$T/tmux.sock" new-session -d -x 100 -y 40 bash -c \
 		"cd '$T/work' && env -u VMTEST_NO_UI -u NO_COLOR TERM=xterm $*; echo \$? >'$T/rc.tmp'; mv '$T/rc.tmp' '$T/rc'; sleep 600"
 }
 screen() { tmux -S "$T/tmux.sock" capture-pane -p; }
