@@ -299,8 +299,7 @@ EOI
 	[ "$(grep -c '===> Booting' "$T/screen")" -eq 1 ]
 	grep -q '^===> Running command$' "$T/screen"
 	keys C-c
-	# Generous: under load a stop waits out an agent reply in flight (#12).
-	wait_until 60 "vmtest to exit" test -e "$T/rc" || { screen; return 1; }
+	wait_until 30 "vmtest to exit" test -e "$T/rc" || { screen; return 1; }
 	[ "$(cat "$T/rc")" -eq 130 ] || { screen; return 1; }
 	# The window's lines are shown in full before the message.
 	screen | grep -A1 '^started$' | grep -q '^vmtest: interrupted'
