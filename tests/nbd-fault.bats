@@ -367,6 +367,88 @@ bats_require_minimum_version 1.5.0
 	cmp "$T/disk" "$T/orig"
 }
 
+# The volatile cache: what a disk's write cache does with the power.
+
+# file_hex FILE OFF LEN: the bytes of FILE at OFF as hex.
+file_hex() { od -An -v -tx1 -j "$2" -N "$3" "$1" | tr -d ' \n'; }
+
+@test "--volatile-cache: unflushed writes are read back, but reach the file only when flushed" {
+	truncate -s 1M "$T/disk"
+	start_nbd srv --volatile-cache -b "file:$T/disk" "$T/s.sock"
+	run nbd_raw "$NBD_ADDR" write:4096:4096:0xbb write:8192:512:0xcc readhex:8190:4 \
+		read:4096:4096
+	[ "$output" = $'write:4096:4096:0xbb: ok\nwrite:8192:512:0xcc: ok\nreadhex:8190:4: ok bbbbcccc\nread:4096:4096: ok' ]
+	# Another connection sees the newest data too; the file has none of it.
+	run nbd_raw "$NBD_ADDR" readhex:4094:4 readhex:8702:4
+	[ "$output" = $'readhex:4094:4: ok 0000bbbb\nreadhex:8702:4: ok cccc0000' ]
+	[ "$(file_hex "$T/disk" 4096 8)" = 0000000000000000 ]
+	run nbd_raw "$NBD_ADDR" flush
+	[ "$output" = "flush: ok" ]
+	[ "$(file_hex "$T/disk" 4094 4)" = 0000bbbb ]
+	[ "$(file_hex "$T/disk" 8702 4)" = cccc0000 ]
+}
+
+@test "--volatile-cache: SIGTERM loses what was not flushed, keeps FUA writes, and says what it dropped" {
+	truncate -s 1M "$T/disk"
+	start_nbd srv --volatile-cache --log-json -b "file:$T/disk" "$T/s.sock"
+	run nbd_raw "$NBD_ADDR" write:0:4096:0xaa flush write:0:4096:0xbb fua:65536:4096:0xdd \
+		write:131072:512:0xee trim:0:4096
+	[ "$status" -eq 0 ]
+	[ "$(file_hex "$T/disk" 65536 2)" = dddd ]
+	stop_peers
+	[ "$(file_hex "$T/disk" 0 2)" = aaaa ]
+	[ "$(file_hex "$T/disk" 65536 2)" = dddd ]
+	[ "$(file_hex "$T/disk" 131072 2)" = 0000 ]
+	grep -q 'dropped 3 unflushed operations (8704 bytes) on shutdown' "$T/srv.err"
+	[ "$(tail -n 1 "$T/srv.out")" = '{"dropped":{"operations":3,"bytes":8704}}' ]
+}
+
+@test "--volatile-cache: a flush applies writes, zeroes and trims in their order; an older write never undoes a FUA one" {
+	head -c 1048576 /dev/zero | tr '\0' '\021' >"$T/disk"
+	start_nbd srv --volatile-cache -b "file:$T/disk" "$T/s.sock"
+	run nbd_raw "$NBD_ADDR" write:0:4096:0xaa write:0:2048:0xbb zero:2048:1024 \
+		write:8192:4096:0x01 fua:8192:4096:0x02 write:16384:4096:0x03 zero:16384:4096 flush
+	[ "$status" -eq 0 ]
+	[ "$(file_hex "$T/disk" 2046 4)" = bbbb0000 ]
+	[ "$(file_hex "$T/disk" 3070 4)" = 0000aaaa ]
+	[ "$(file_hex "$T/disk" 8192 2)" = 0202 ]
+	[ "$(file_hex "$T/disk" 16384 2)" = 0000 ]
+	[ "$(file_hex "$T/disk" 20480 2)" = 1111 ]
+	run qio "$(nbd_uri "$NBD_ADDR")" "read -P 0x02 8192 4096"
+	[[ "$output" == *"read 4096/4096 bytes at offset 8192"* ]]
+	[[ "$output" != *failed* ]]
+}
+
+@test "--volatile-cache=MAX: a write past the cap fails with ENOSPC until a flush" {
+	start_nbd srv --volatile-cache=64K -b memory -s 1M "$T/s.sock"
+	# A 4 KiB write costs 8 KiB of cache: eight fit.
+	run nbd_raw "$NBD_ADDR" write:0:32768:1 write:32768:4096:2 trim:0:1048576 flush write:32768:4096:3 \
+		readhex:32768:2
+	[ "$output" = $'write:0:32768:1: ok\nwrite:32768:4096:2: ENOSPC\ntrim:0:1048576: ok\nflush: ok\nwrite:32768:4096:3: ok\nreadhex:32768:2: ok 0303' ]
+}
+
+@test "--volatile-cache: block status shows cached pages as data" {
+	requires nbdinfo
+	start_nbd srv --volatile-cache -b zero -s 1M "$T/s.sock"
+	run nbd_raw "$NBD_ADDR" write:65536:4096:1
+	run nbdinfo --map "$(nbd_uri "$NBD_ADDR")"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"65536"*"4096"*"0"*"data"* ]] || { echo "$output"; return 1; }
+}
+
+@test "--volatile-cache: a bad size, or the compatible mode, is a usage error" {
+	run nbd-fault --volatile-cache=lots -b memory "$T/s.sock"
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"--volatile-cache: not a size: 'lots'"* ]]
+	run nbd-fault --volatile-cache=0 -b memory "$T/s.sock"
+	[ "$status" -eq 2 ]
+	printf '[inject-error x]\nevent=request\n' >"$T/r.ini"
+	run nbd-fault --compat --volatile-cache "$T/s.sock" "$T/r.ini"
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"--compat has no volatile cache"* ]]
+	[ ! -e "$T/s.sock" ]
+}
+
 # Faults: actions.
 
 # bit_diff BYTE: reads hex from stdin, prints its length in bytes and how

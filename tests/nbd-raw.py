@@ -21,6 +21,7 @@ Steps (numbers may be decimal or 0x hex):
     read:OFF:LEN            READ, print ok or the error
     readhex:OFF:LEN         READ, print the data as hex
     write:OFF:LEN[:BYTE]    WRITE LEN bytes of BYTE (default 0)
+    fua:OFF:LEN[:BYTE]      the same WRITE with the FUA flag
     flush  trim:OFF:LEN  zero:OFF:LEN  cache:OFF:LEN
     cmd:TYPE:FLAGS:OFF:LEN  any request without a payload
     badmagic                a READ 0 512 header with magic 0xdeadbeef
@@ -264,10 +265,11 @@ def run_step(conn, witness, step):
         if err:
             return errname(err)
         return "ok " + data.hex() if op == "readhex" else "ok"
-    if op == "write":
+    if op in ("write", "fua"):
         off, length = num(parts[1]), num(parts[2])
         byte = num(parts[3]) if len(parts) > 3 else 0
-        cookie = conn.request(CMD["write"], 0, off, length, bytes([byte]) * length)
+        flags = 1 if op == "fua" else 0       # NBD_CMD_FLAG_FUA
+        cookie = conn.request(CMD["write"], flags, off, length, bytes([byte]) * length)
         err, _ = conn.reply(cookie, 0)
         return errname(err) if err else "ok"
     if op == "badmagic":

@@ -23,6 +23,18 @@ struct backend *backend_open(const char *spec, uint64_t size, bool readonly,
     char *err, size_t errlen);
 void backend_close(struct backend *b);
 
+/*
+ * Puts a volatile write cache of at most max bytes over lower (see
+ * backend-volatile.c): writes, trims and zeroes reach lower only at a
+ * flush, FUA writes at once.  On failure closes lower and returns NULL
+ * with one line in err.
+ */
+struct backend *backend_volatile(struct backend *lower, uint64_t max,
+    char *err, size_t errlen);
+
+/* What a volatile cache holds unflushed (not durable); 0 for the rest. */
+void backend_pending(struct backend *b, uint64_t *ops, uint64_t *bytes);
+
 uint64_t backend_size(const struct backend *b);
 bool backend_readonly(const struct backend *b);	/* pattern always is */
 bool backend_is_zero(const struct backend *b);	/* reads are all zeros */

@@ -41,8 +41,8 @@ static const char usage_text[] =
 "usage: nbd-fault [--classic-negotiation] ADDR RULES\n"
 "       nbd-fault [--compat] [--classic-negotiation] [--backend BACKEND]\n"
 "                 [--size SIZE] [--export-name NAME] [--read-only] [--multi-conn]\n"
-"                 [--seed N] [--log-json] [--pidfile FILE] [--exit-with-parent]\n"
-"                 [--once] ADDR [RULES]\n";
+"                 [--volatile-cache[=MAX]] [--seed N] [--log-json]\n"
+"                 [--pidfile FILE] [--exit-with-parent] [--once] ADDR [RULES]\n";
 
 static const char help_text[] =
 "\n"
@@ -57,6 +57,8 @@ static const char help_text[] =
 "  -n, --export-name NAME   serve only NAME (default: any name)\n"
 "  -r, --read-only          refuse writes\n"
 "      --multi-conn         advertise that connections share one cache\n"
+"      --volatile-cache[=MAX]  writes stay in memory (at most MAX, default\n"
+"                           1G) until a FLUSH; FUA writes are durable at once\n"
 "      --seed N             seed for rate= rules (default 0)\n"
 "      --log-json           the ready line and every injection as JSON on stdout\n"
 "      --pidfile FILE       write the pid to FILE once listening\n"
@@ -77,7 +79,10 @@ enum {
 	OPT_PIDFILE,
 	OPT_EXIT_WITH_PARENT,
 	OPT_ONCE,
+	OPT_VOLATILE,
 };
+
+#define DEFAULT_VOLATILE_MAX (1ULL << 30)
 
 static const struct option long_options[] = {
 	{ "compat", no_argument, NULL, OPT_COMPAT },
@@ -92,6 +97,7 @@ static const struct option long_options[] = {
 	{ "pidfile", required_argument, NULL, OPT_PIDFILE },
 	{ "exit-with-parent", no_argument, NULL, OPT_EXIT_WITH_PARENT },
 	{ "once", no_argument, NULL, OPT_ONCE },
+	{ "volatile-cache", optional_argument, NULL, OPT_VOLATILE },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -104,6 +110,7 @@ struct options {
 	bool size_given;
 	const char *addr, *rules_path, *pidfile;
 	bool exit_with_parent, once;
+	uint64_t volatile_max;		/* 0: no volatile cache */
 	struct server srv;
 };
 
@@ -155,6 +162,13 @@ parse_options(int argc, char **argv, struct options *o)
 		case OPT_PIDFILE: o->pidfile = optarg; break;
 		case OPT_EXIT_WITH_PARENT: o->exit_with_parent = true; break;
 		case OPT_ONCE: o->once = true; break;
+		case OPT_VOLATILE:
+			o->volatile_max = DEFAULT_VOLATILE_MAX;
+			if (optarg != NULL && (parse_size(optarg,
+			    &o->volatile_max) < 0 || o->volatile_max == 0))
+				die(EXIT_USAGE, "--volatile-cache: not a size: "
+				    "'%s'", optarg);
+			break;
 		case 'h':
 			fputs(usage_text, stdout);
 			fputs(help_text, stdout);
@@ -181,6 +195,8 @@ parse_options(int argc, char **argv, struct options *o)
 	o->rules_path = positional == 2 ? argv[optind + 1] : NULL;
 	if (o->compat && o->rules_path == NULL)
 		die(EXIT_USAGE, "the compatible mode needs a RULES file");
+	if (o->compat && o->volatile_max != 0)
+		die(EXIT_USAGE, "--compat has no volatile cache");
 	if (o->compat && (o->size_given || strcmp(o->backend, "zero") != 0))
 		die(EXIT_USAGE, "--compat serves the injector's 8 GiB of zeros: "
 		    "no --backend or --size");
@@ -294,6 +310,26 @@ announce(const struct options *o, const char *bound)
 	json_decref(j);
 }
 
+/*
+ * A volatile cache's unflushed writes die with the server, as with the
+ * power: nothing reaches the backend that the client did not flush.
+ */
+static void
+report_dropped(struct server *srv)
+{
+	uint64_t ops, bytes;
+
+	backend_pending(srv->backend, &ops, &bytes);
+	if (ops == 0)
+		return;
+	server_say(srv, STDERR_FILENO, "nbd-fault: dropped %" PRIu64
+	    " unflushed operation%s (%" PRIu64 " bytes) on shutdown", ops,
+	    ops == 1 ? "" : "s", bytes);
+	if (srv->log_json)
+		server_say(srv, STDOUT_FILENO, "{\"dropped\":{\"operations\":%"
+		    PRIu64 ",\"bytes\":%" PRIu64 "}}", ops, bytes);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -326,6 +362,9 @@ main(int argc, char **argv)
 	    o.srv.readonly, err, sizeof(err));
 	if (o.srv.backend == NULL)
 		die(EXIT_USAGE, "--backend: %s", err);
+	if (o.volatile_max != 0 && (o.srv.backend = backend_volatile(
+	    o.srv.backend, o.volatile_max, err, sizeof(err))) == NULL)
+		die(EXIT_USAGE, "--volatile-cache: %s", err);
 
 	if (o.compat)
 		compat_address(o.addr, &addr);
@@ -370,6 +409,7 @@ main(int argc, char **argv)
 		}
 	}
 	close(lfd);
+	report_dropped(&o.srv);
 	/* The injector leaves its socket file; a full server cleans up. */
 	if (addr.is_unix && !o.compat)
 		unlink(addr.path);
