@@ -66,11 +66,15 @@ run_connection(const uint8_t *data, size_t size, bool transmission_only)
 
 	if (!ready) {
 		pthread_mutex_init(&srv.out_lock, NULL);
+		pthread_mutex_init(&srv.conns_lock, NULL);
 		rules_parse("", 0, "(none)", false, &rules, err, sizeof(err));
 		srv.rules = &rules;
+		/* Memory under a volatile cache: both see every request. */
 		srv.backend = backend_open("memory", 1 << 20, false, err,
 		    sizeof(err));
-		if (srv.backend == NULL)
+		if (srv.backend == NULL ||
+		    (srv.backend = backend_volatile(srv.backend, 4 << 20, err,
+		    sizeof(err))) == NULL)
 			abort();
 		ready = true;
 	}

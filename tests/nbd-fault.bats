@@ -449,6 +449,92 @@ file_hex() { od -An -v -tx1 -j "$2" -N "$3" "$1" | tr -d ' \n'; }
 	[ ! -e "$T/s.sock" ]
 }
 
+# power_cut_rules LOSE: a rule that cuts the power at the first READ request
+# the server sees.
+power_cut_rules() {
+	printf '[inject-error "cut"]\nevent = request\ncommand = read\nonce = true\naction = power-cut\n%s' \
+		"${1:+lose = $1$'\n'}" >"$T/cut.ini"
+}
+
+@test "power-cut: unflushed writes are lost, flushed and FUA ones stay, every connection closes, the server goes on" {
+	truncate -s 1M "$T/disk"
+	power_cut_rules
+	start_nbd srv --volatile-cache --log-json -b "file:$T/disk" "$T/s.sock" "$T/cut.ini"
+	run nbd_raw --witness "$NBD_ADDR" write:0:4096:0xaa flush write:0:4096:0xbb fua:65536:4096:0xdd \
+		write:131072:4096:0xee read:0:512 witness
+	[ "$(sed -n 1,6p <<<"$output")" = $'write:0:4096:0xaa: ok\nflush: ok\nwrite:0:4096:0xbb: ok\nfua:65536:4096:0xdd: ok\nwrite:131072:4096:0xee: ok\nread:0:512: disconnected' ] ||
+		{ echo "$output"; return 1; }
+	# The other connection is gone too.
+	[[ "$(sed -n 7p <<<"$output")" =~ ^"witness: "(reset|disconnected)$ ]]
+	# The next client sees the disk as after a reboot.
+	run nbd_raw "$NBD_ADDR" readhex:0:2 readhex:65536:2 readhex:131072:2
+	[ "$output" = $'readhex:0:2: ok aaaa\nreadhex:65536:2: ok dddd\nreadhex:131072:2: ok 0000' ]
+	[ "$(file_hex "$T/disk" 0 2)" = aaaa ]
+	jq -e 'select(.action == "power-cut") | .lost == {"operations": 2, "bytes": 8192} and
+		.kept == {"operations": 0, "bytes": 0} and .command == "read"' "$T/srv.out"
+	grep -q 'injecting power-cut: lost 2 operations (8192 bytes), kept 0 (0 bytes) at request read' "$T/srv.err"
+}
+
+@test "power-cut with lose = none: every acknowledged write survives" {
+	truncate -s 1M "$T/disk"
+	power_cut_rules none
+	start_nbd srv --volatile-cache -b "file:$T/disk" "$T/s.sock" "$T/cut.ini"
+	run nbd_raw "$NBD_ADDR" write:0:4096:0xaa flush write:0:4096:0xbb write:4096:4096:0xcc read:0:512
+	[[ "$output" == *"read:0:512: disconnected" ]]
+	[ "$(file_hex "$T/disk" 0 2)" = bbbb ]
+	[ "$(file_hex "$T/disk" 4096 2)" = cccc ]
+}
+
+# cut_sixteen LOSE SEED: writes blocks 0..15 (block i holds byte i+1) without
+# a flush, cuts the power, and prints which blocks survived: one letter
+# each, y or n.
+cut_sixteen() {
+	local steps=() i b out=
+	truncate -s 1M "$T/disk.$2"
+	power_cut_rules "$1"
+	for i in $(seq 0 15); do steps+=("write:$((i * 4096)):4096:$((i + 1))"); done
+	start_nbd "srv$2" --volatile-cache --seed "$2" -b "file:$T/disk.$2" "$T/s$2.sock" "$T/cut.ini"
+	nbd_raw "$NBD_ADDR" "${steps[@]}" read:0:512 >/dev/null
+	for i in $(seq 0 15); do
+		b=$(file_hex "$T/disk.$2" $((i * 4096)) 1)
+		if [ "$b" = "$(printf %02x $((i + 1)))" ]; then out+=y
+		elif [ "$b" = 00 ]; then out+=n
+		else out+="?"; fi
+	done
+	echo "$out"
+}
+
+@test "power-cut with lose = random: any subset, whole writes only, the same for the same --seed" {
+	local a b c
+	a=$(cut_sixteen random 7)
+	b=$(cut_sixteen random 7)
+	c=$(cut_sixteen random 8)
+	[[ "$a" =~ ^[yn]{16}$ ]] || { echo "$a"; return 1; }
+	[ "$a" = "$b" ]
+	[[ "$c" =~ ^[yn]{16}$ ]]
+	# Two seeds drawing the same 16 coins is a 1 in 65536 chance.
+	[ "$a" != "$c" ] || { echo "seeds 7 and 8 kept the same: $a"; return 1; }
+}
+
+@test "power-cut with lose = prefix: the writes up to a random point survive, none after it" {
+	local s out
+	for s in 1 2 3 4; do
+		out=$(cut_sixteen prefix "$s")
+		[[ "$out" =~ ^y*n*$ ]] || { echo "seed $s: $out"; return 1; }
+	done
+}
+
+@test "power-cut: lose needs action power-cut, and one of all, none, random, prefix" {
+	printf '[inject-error x]\nevent = request\naction = close\nlose = all\n' >"$T/r.ini"
+	run nbd-fault -b memory "$T/s.sock" "$T/r.ini"
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"r.ini:4: "*'"lose" in inject-error x needs action power-cut'* ]]
+	printf '[inject-error x]\nevent = request\naction = power-cut\nlose = most\n' >"$T/r.ini"
+	run nbd-fault -b memory "$T/s.sock" "$T/r.ini"
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"r.ini:4: "*"expected all, none, random or prefix"* ]]
+}
+
 # Faults: actions.
 
 # bit_diff BYTE: reads hex from stdin, prints its length in bytes and how

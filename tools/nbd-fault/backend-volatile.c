@@ -268,27 +268,28 @@ forget(struct vol *v)
 	return v->overlay == NULL ? ENOMEM : 0;
 }
 
+static int
+apply(struct vol *v, const struct entry *en)
+{
+	if (en->op == OP_WRITE)
+		return backend_write(v->lower, en->data, en->offset, en->len,
+		    false);
+	if (en->op == OP_TRIM)
+		return backend_trim(v->lower, en->offset, en->len);
+	return backend_zero(v->lower, en->offset, en->len, en->may_trim);
+}
+
 /* Applies the journal to the backend, in order, then flushes it. */
 static int
 vol_flush(struct backend *b)
 {
 	struct vol *v = vol_of(b);
-	struct entry *en;
 	size_t k;
 	int e = 0;
 
 	pthread_mutex_lock(&v->lock);
-	for (k = 0; e == 0 && k < v->n; k++) {
-		en = &v->journal[k];
-		if (en->op == OP_WRITE)
-			e = backend_write(v->lower, en->data, en->offset,
-			    en->len, false);
-		else if (en->op == OP_TRIM)
-			e = backend_trim(v->lower, en->offset, en->len);
-		else
-			e = backend_zero(v->lower, en->offset, en->len,
-			    en->may_trim);
-	}
+	for (k = 0; e == 0 && k < v->n; k++)
+		e = apply(v, &v->journal[k]);
 	if (e == 0)
 		e = backend_flush(v->lower);
 	/* On failure the journal stays, to be applied again from its start. */
@@ -296,6 +297,15 @@ vol_flush(struct backend *b)
 		e = forget(v);
 	pthread_mutex_unlock(&v->lock);
 	return e;
+}
+
+static uint64_t
+xorshift(uint64_t *x)
+{
+	*x ^= *x << 13;
+	*x ^= *x >> 7;
+	*x ^= *x << 17;
+	return *x;
 }
 
 /*
@@ -409,4 +419,55 @@ backend_pending(struct backend *b, uint64_t *ops, uint64_t *bytes)
 		*bytes += v->journal[k].len;
 	}
 	pthread_mutex_unlock(&v->lock);
+}
+
+/*
+ * The durable writes are applied again in their place, so that a kept
+ * older write of the same blocks does not undo them.
+ */
+int
+backend_power_cut(struct backend *b, enum lose lose, uint64_t seed,
+    struct power_cut *pc)
+{
+	struct vol *v;
+	struct entry *en;
+	uint64_t rng = seed | 1, pending = 0, prefix = 0, nth = 0;
+	size_t k;
+	bool keep;
+	int e = 0;
+
+	memset(pc, 0, sizeof(*pc));
+	if (b->ops != &volatile_ops)
+		return 0;
+	v = vol_of(b);
+	pthread_mutex_lock(&v->lock);
+	for (k = 0; k < v->n; k++)
+		pending += !v->journal[k].durable;
+	if (lose == LOSE_PREFIX)
+		prefix = xorshift(&rng) % (pending + 1);
+	for (k = 0; e == 0 && k < v->n; k++) {
+		en = &v->journal[k];
+		if (en->durable) {
+			e = apply(v, en);
+			continue;
+		}
+		keep = lose == LOSE_NONE ||
+		    (lose == LOSE_RANDOM && (xorshift(&rng) >> 32 & 1)) ||
+		    (lose == LOSE_PREFIX && nth < prefix);
+		nth++;
+		if (keep) {
+			pc->kept_ops++;
+			pc->kept_bytes += en->len;
+			e = apply(v, en);
+		} else {
+			pc->lost_ops++;
+			pc->lost_bytes += en->len;
+		}
+	}
+	if (e == 0)
+		e = backend_flush(v->lower);
+	if (e == 0)
+		e = forget(v);
+	pthread_mutex_unlock(&v->lock);
+	return e;
 }

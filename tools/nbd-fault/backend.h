@@ -35,6 +35,27 @@ struct backend *backend_volatile(struct backend *lower, uint64_t max,
 /* What a volatile cache holds unflushed (not durable); 0 for the rest. */
 void backend_pending(struct backend *b, uint64_t *ops, uint64_t *bytes);
 
+/* Which unflushed operations a power cut loses. */
+enum lose {
+	LOSE_ALL,		/* every one */
+	LOSE_NONE,		/* none: all become durable */
+	LOSE_RANDOM,		/* each with probability 1/2 */
+	LOSE_PREFIX,		/* those after a random point in their order */
+};
+
+struct power_cut {
+	uint64_t kept_ops, kept_bytes, lost_ops, lost_bytes;
+};
+
+/*
+ * Cuts the power of a volatile cache: what lose keeps reaches the backend
+ * below, in order, with the durable writes; the rest is gone, and the
+ * cache is empty, as after a reboot.  seed draws the random choices.  Any
+ * other backend has nothing to lose.  Returns 0 or an errno.
+ */
+int backend_power_cut(struct backend *b, enum lose lose, uint64_t seed,
+    struct power_cut *pc);
+
 uint64_t backend_size(const struct backend *b);
 bool backend_readonly(const struct backend *b);	/* pattern always is */
 bool backend_is_zero(const struct backend *b);	/* reads are all zeros */

@@ -40,11 +40,26 @@ conn_init(struct conn *c, struct server *srv, int fd, uint64_t index)
 		c->in = malloc(READ_AHEAD);
 		c->in_cap = c->in != NULL ? READ_AHEAD : 0;
 	}
+	pthread_mutex_lock(&srv->conns_lock);
+	c->next = srv->conns;
+	if (c->next != NULL)
+		c->next->prev = c;
+	srv->conns = c;
+	pthread_mutex_unlock(&srv->conns_lock);
 }
 
 void
 conn_free(struct conn *c)
 {
+	pthread_mutex_lock(&c->srv->conns_lock);
+	if (c->prev != NULL)
+		c->prev->next = c->next;
+	else if (c->srv->conns == c)
+		c->srv->conns = c->next;
+	if (c->next != NULL)
+		c->next->prev = c->prev;
+	c->next = c->prev = NULL;
+	pthread_mutex_unlock(&c->srv->conns_lock);
 	rule_state_free(&c->rules);
 	free(c->matches);
 	free(c->in);
@@ -104,7 +119,8 @@ errno_name(uint32_t e)
  * on stdout.  The compatible mode prints only what the injector prints.
  */
 static void
-log_injection(struct conn *c, const struct message *m, const struct rule *r)
+log_injection(struct conn *c, const struct message *m, const struct rule *r,
+    const struct power_cut *pc)
 {
 	const char *cmd = command_name(m->command);
 	char action[64], event[64], *text;
@@ -120,6 +136,11 @@ log_injection(struct conn *c, const struct message *m, const struct rule *r)
 		snprintf(action, sizeof(action), "%s", action_name(r->action));
 	snprintf(event, sizeof(event), "%s%s%s", event_name(m->event),
 	    cmd != NULL ? " " : "", cmd != NULL ? cmd : "");
+	if (pc != NULL)
+		snprintf(action, sizeof(action), "power-cut: lost %" PRIu64
+		    " operation%s (%" PRIu64 " bytes), kept %" PRIu64 " (%"
+		    PRIu64 " bytes)", pc->lost_ops, pc->lost_ops == 1 ? "" :
+		    "s", pc->lost_bytes, pc->kept_ops, pc->kept_bytes);
 	if (!c->srv->compat)
 		server_say(c->srv, STDERR_FILENO, "nbd-fault: injecting %s at %s "
 		    "by rule %s (connection %" PRIu64 ")", action, event,
@@ -134,6 +155,14 @@ log_injection(struct conn *c, const struct message *m, const struct rule *r)
 		    json_string(errno_name(r->errno_wire)));
 	if (r->action == ACT_DELAY)
 		json_object_set_new(j, "delay_ms", json_integer(r->delay_ms));
+	if (pc != NULL) {
+		json_object_set_new(j, "kept", json_pack("{s:I,s:I}",
+		    "operations", (json_int_t)pc->kept_ops, "bytes",
+		    (json_int_t)pc->kept_bytes));
+		json_object_set_new(j, "lost", json_pack("{s:I,s:I}",
+		    "operations", (json_int_t)pc->lost_ops, "bytes",
+		    (json_int_t)pc->lost_bytes));
+	}
 	if (cmd != NULL) {
 		json_object_set_new(j, "command", json_string(cmd));
 		json_object_set_new(j, "offset", json_integer(m->offset));
@@ -341,13 +370,51 @@ stall(struct conn *c)
 	}
 }
 
+static uint64_t
+next_random(struct conn *c)
+{
+	uint64_t x = c->rules.rng ? c->rules.rng : 0x9e3779b97f4a7c15ULL;
+
+	x ^= x << 13;
+	x ^= x >> 7;
+	x ^= x << 17;
+	c->rules.rng = x;
+	return x;
+}
+
+/*
+ * A power cut: the volatile cache keeps what the rule's lose says, and
+ * every connection closes, this one too, as the disk goes away.  The
+ * server stays; its next client sees the disk as after a reboot.
+ */
+static enum conn_status
+power_cut(struct conn *c, const struct message *m, const struct rule *r)
+{
+	struct power_cut pc;
+	struct conn *o;
+	int e;
+
+	e = backend_power_cut(c->srv->backend, r->lose, next_random(c), &pc);
+	log_injection(c, m, r, &pc);
+	if (e != 0)
+		server_say(c->srv, STDERR_FILENO, "nbd-fault: power cut: the "
+		    "backend failed to take what was kept: %s", strerror(e));
+	pthread_mutex_lock(&c->srv->conns_lock);
+	for (o = c->srv->conns; o != NULL; o = o->next)
+		shutdown(o->fd, SHUT_RDWR);
+	pthread_mutex_unlock(&c->srv->conns_lock);
+	return CONN_STOP;
+}
+
 /* The actions that end the message where it was cut. */
 static enum conn_status
-finish(struct conn *c, const struct rule *r)
+finish(struct conn *c, const struct message *m, const struct rule *r)
 {
 	struct linger lg = { 1, 0 };
 
 	switch (r->action) {
+	case ACT_POWER_CUT:
+		return power_cut(c, m, r);
 	case ACT_EXIT:
 		server_say(c->srv, STDOUT_FILENO,
 		    "Closing connection on rule match %s", r->name);
@@ -365,17 +432,6 @@ finish(struct conn *c, const struct rule *r)
 	return CONN_STOP;
 }
 
-static uint64_t
-next_random(struct conn *c)
-{
-	uint64_t x = c->rules.rng ? c->rules.rng : 0x9e3779b97f4a7c15ULL;
-
-	x ^= x << 13;
-	x ^= x >> 7;
-	x ^= x << 17;
-	c->rules.rng = x;
-	return x;
-}
 
 static bool
 bit_differs(const unsigned char *a, const unsigned char *b, uint64_t bit)
@@ -481,7 +537,8 @@ conn_send(struct conn *c, const struct message *m, const struct verdict *v,
 	r = v->actor;
 	if (r == NULL)
 		return send_upto(c, iov, iovcnt, SIZE_MAX);
-	log_injection(c, m, r);
+	if (r->action != ACT_POWER_CUT)
+		log_injection(c, m, r, NULL);
 	switch (r->action) {
 	case ACT_ERROR:
 		c->wire_errno = r->errno_wire;
@@ -511,7 +568,7 @@ conn_send(struct conn *c, const struct message *m, const struct verdict *v,
 		return st;
 	default:
 		st = send_upto(c, iov, iovcnt, v->point);
-		return st == CONN_OK ? finish(c, r) : st;
+		return st == CONN_OK ? finish(c, m, r) : st;
 	}
 }
 
@@ -532,7 +589,8 @@ conn_recv(struct conn *c, const struct message *m, const struct verdict *v,
 	r = v->actor;
 	if (r == NULL)
 		return recv_bytes(c, p, m->size);
-	log_injection(c, m, r);
+	if (r->action != ACT_POWER_CUT)
+		log_injection(c, m, r, NULL);
 	switch (r->action) {
 	case ACT_ERROR:
 		c->wire_errno = r->errno_wire;
@@ -557,6 +615,6 @@ conn_recv(struct conn *c, const struct message *m, const struct verdict *v,
 		return st;
 	default:
 		st = recv_bytes(c, p, v->point);
-		return st == CONN_OK ? finish(c, r) : st;
+		return st == CONN_OK ? finish(c, m, r) : st;
 	}
 }

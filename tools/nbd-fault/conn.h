@@ -29,6 +29,8 @@ struct server {
 	bool log_json;
 	uint64_t seed;
 	pthread_mutex_t out_lock;	/* whole lines on stdout and stderr */
+	pthread_mutex_t conns_lock;	/* guards conns */
+	struct conn *conns;		/* the open connections, for a power cut */
 };
 
 struct conn {
@@ -45,6 +47,7 @@ struct conn {
 	/* Whether rules pick requests or options by content (peek first). */
 	bool peek_requests, peek_options;
 	uint32_t wire_errno;		/* the errno of an ACT_ERROR injection */
+	struct conn *next, *prev;	/* in srv->conns */
 };
 
 /* How a message went. */

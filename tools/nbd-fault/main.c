@@ -277,8 +277,9 @@ serve_connection(void *arg)
 
 	if (serve_handshake(c) == CONN_OK)
 		serve_transmission(c);
-	close(c->fd);
+	/* Off the list first: a power cut shuts down the fds on it. */
 	conn_free(c);
+	close(c->fd);
 	free(c);
 	return NULL;
 }
@@ -351,6 +352,7 @@ main(int argc, char **argv)
 	diag_init(argv[0]);
 	parse_options(argc, argv, &o);
 	pthread_mutex_init(&o.srv.out_lock, NULL);
+	pthread_mutex_init(&o.srv.conns_lock, NULL);
 
 	/* A full server checks everything before it listens. */
 	if (!o.compat)
@@ -403,8 +405,8 @@ main(int argc, char **argv)
 			if (o.once)
 				break;
 		} else if (pthread_create(&tid, &attr, serve_connection, c) != 0) {
-			close(fd);
 			conn_free(c);
+			close(fd);
 			free(c);
 		}
 	}

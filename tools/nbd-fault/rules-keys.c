@@ -37,10 +37,15 @@ static const struct name errno_names[] = {
 	{ "ESHUTDOWN", 108 }, { NULL, 0 }
 };
 
+static const struct name lose_names[] = {
+	{ "all", LOSE_ALL }, { "none", LOSE_NONE }, { "random", LOSE_RANDOM },
+	{ "prefix", LOSE_PREFIX }, { NULL, 0 }
+};
+
 static const char *const known_keys[] = {
 	"event", "io", "when", "command", "commands", "option", "offset",
 	"skip", "count", "once", "rate", "trigger", "trigger-file",
-	"connection", "scope", "action", "errno", "delay", "bits", NULL
+	"connection", "scope", "action", "errno", "delay", "bits", "lose", NULL
 };
 
 static bool
@@ -452,9 +457,9 @@ selector_keys(struct rule_file *f, const struct section *s, struct rule *r)
 static int
 action_keys(struct rule_file *f, const struct section *s, struct rule *r)
 {
-	const struct kv *kv, *delay, *err, *bits;
+	const struct kv *kv, *delay, *err, *bits, *lose;
 	uint64_t v;
-	unsigned a;
+	unsigned a, u;
 
 	get(f, s, "delay", NULL, &delay);
 	if (delay != NULL && parse_duration_ms(delay->value, &r->delay_ms) ==
@@ -470,6 +475,11 @@ action_keys(struct rule_file *f, const struct section *s, struct rule *r)
 		return bad(f, s, bits, "a number of bits from 1");
 	if (bits != NULL)
 		r->corrupt_bits = (unsigned)v;
+	get(f, s, "lose", NULL, &lose);
+	if (lose != NULL && !lookup(lose_names, lose->value, &u))
+		return bad(f, s, lose, "all, none, random or prefix");
+	if (lose != NULL)
+		r->lose = (enum lose)u;
 
 	get(f, s, "action", NULL, &kv);
 	if (kv != NULL) {
@@ -478,7 +488,7 @@ action_keys(struct rule_file *f, const struct section *s, struct rule *r)
 				break;
 		if (action_name(a) == NULL)
 			return bad(f, s, kv, "exit, close, reset, error, "
-			    "delay, stall, corrupt or truncate");
+			    "delay, stall, corrupt, truncate or power-cut");
 		r->action = a;
 	} else if (delay != NULL)
 		r->action = ACT_DELAY;
@@ -503,6 +513,8 @@ action_keys(struct rule_file *f, const struct section *s, struct rule *r)
 		return needs(f, s, err, "action error");
 	if (bits != NULL && r->action != ACT_CORRUPT)
 		return needs(f, s, bits, "action corrupt");
+	if (lose != NULL && r->action != ACT_POWER_CUT)
+		return needs(f, s, lose, "action power-cut");
 	return 0;
 }
 

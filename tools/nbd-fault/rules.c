@@ -33,6 +33,7 @@ static const char *const action_names[] = {
 	[ACT_STALL] = "stall",
 	[ACT_CORRUPT] = "corrupt",
 	[ACT_TRUNCATE] = "truncate",
+	[ACT_POWER_CUT] = "power-cut",
 };
 
 const char *

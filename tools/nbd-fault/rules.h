@@ -16,6 +16,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "backend.h"
+
 /* Protocol messages, in the order a connection meets them. */
 enum event {
 	EV_NEG_CLASSIC,		/* oldstyle greeting, 152 bytes sent */
@@ -41,6 +43,7 @@ enum action {
 	ACT_STALL,		/* stop talking, keep the connection open */
 	ACT_CORRUPT,		/* flip corrupt_bits bits in READ data */
 	ACT_TRUNCATE,		/* send READ data short, then go on */
+	ACT_POWER_CUT,		/* lose unflushed writes, close every connection */
 };
 
 #define WHEN_BEFORE 0
@@ -71,6 +74,7 @@ struct rule {
 	uint32_t errno_wire;	/* NBD errno for ACT_ERROR (default EIO = 5) */
 	int64_t delay_ms;	/* ACT_DELAY */
 	unsigned corrupt_bits;	/* ACT_CORRUPT, default 1 */
+	enum lose lose;		/* ACT_POWER_CUT, default LOSE_ALL */
 
 	/* Server-scope counters, under the rule set's lock. */
 	uint64_t seen, fired;
