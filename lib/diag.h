@@ -15,6 +15,7 @@ enum exit_status {
 	EXIT_REFUSED = 1,	/* the peer answered with an error reply */
 	EXIT_USAGE = 2,		/* bad flags or configuration; nothing started */
 	EXIT_UNREACHABLE = 69,	/* the VM, QEMU or the agent is gone or absent */
+	EXIT_LOCAL = 71,	/* a local failure: memory, a file, stdout */
 	EXIT_PROTOCOL = 76,	/* the peer broke the protocol */
 	EXIT_TIMEOUT = 124,	/* a deadline passed */
 	EXIT_CANNOT_EXEC = 126,	/* the guest could not execute the command */

@@ -20,6 +20,7 @@ replay() {
 @test "fuzz target qga_reply replays its corpus" { replay qga_reply; }
 @test "fuzz target rules replays its corpus" { replay rules; }
 @test "fuzz target window_line replays its corpus" { replay window_line; }
+@test "fuzz target write_log replays its corpus" { replay write_log; }
 
 @test "every fuzz target has a corpus and a test here" {
 	local f n

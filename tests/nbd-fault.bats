@@ -445,7 +445,28 @@ file_hex() { od -An -v -tx1 -j "$2" -N "$3" "$1" | tr -d ' \n'; }
 	printf '[inject-error x]\nevent=request\n' >"$T/r.ini"
 	run nbd-fault --compat --volatile-cache "$T/s.sock" "$T/r.ini"
 	[ "$status" -eq 2 ]
-	[[ "$output" == *"--compat has no volatile cache"* ]]
+	[[ "$output" == *"--compat has no volatile cache and no write log"* ]]
+	[ ! -e "$T/s.sock" ]
+}
+
+@test "--write-log: every change as a JSON line in order, the data beside it" {
+	start_nbd srv --write-log "$T/w.log" -b memory -s 1M "$T/s.sock"
+	run nbd_raw "$NBD_ADDR" write:4096:16:0xab fua:0:4:0xcd trim:8192:4096 zero:0:512 flush read:0:512
+	[ "$status" -eq 0 ]
+	run jq -c . "$T/w.log"
+	[ "$output" = '{"log":"nbd-fault write log","version":1,"size":1048576,"data":"w.log.data"}
+{"seq":1,"op":"write","offset":4096,"length":16,"fua":false,"flush":0,"data":0}
+{"seq":2,"op":"write","offset":0,"length":4,"fua":true,"flush":0,"data":16}
+{"seq":3,"op":"trim","offset":8192,"length":4096,"fua":false,"flush":0}
+{"seq":4,"op":"zero","offset":0,"length":512,"fua":false,"flush":0}
+{"seq":5,"op":"flush","flush":1}' ] || { echo "$output"; return 1; }
+	[ "$(od -An -tx1 "$T/w.log.data" | tr -d ' \n')" = "$(printf 'ab%.0s' {1..16})cdcdcdcd" ]
+}
+
+@test "--write-log: a log that cannot be created is a usage error naming it" {
+	run nbd-fault --write-log "$T/no/such/dir/w.log" -b memory "$T/s.sock"
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"--write-log: $T/no/such/dir/w.log: No such file or directory"* ]]
 	[ ! -e "$T/s.sock" ]
 }
 

@@ -24,6 +24,10 @@ struct backend_ops {
 	int (*extent)(struct backend *, uint64_t, uint64_t, uint64_t *,
 	    uint32_t *);
 	void (*close)(struct backend *);
+	/* Only where writes can be lost (volatile) or are watched (log). */
+	void (*pending)(struct backend *, uint64_t *, uint64_t *);
+	int (*power_cut)(struct backend *, enum lose, uint64_t,
+	    struct power_cut *);
 };
 
 struct backend {

@@ -355,6 +355,75 @@ vol_close(struct backend *b)
 	free(v);
 }
 
+
+static void
+vol_pending(struct backend *b, uint64_t *ops, uint64_t *bytes)
+{
+	struct vol *v = vol_of(b);
+	size_t k;
+
+	pthread_mutex_lock(&v->lock);
+	for (k = 0; k < v->n; k++) {
+		if (v->journal[k].durable)
+			continue;
+		(*ops)++;
+		*bytes += v->journal[k].len;
+	}
+	pthread_mutex_unlock(&v->lock);
+}
+
+/*
+ * The durable writes are applied again in their place, so that a kept
+ * older write of the same blocks does not undo them.
+ */
+static int
+vol_power_cut(struct backend *b, enum lose lose, uint64_t seed,
+    struct power_cut *pc)
+{
+	struct vol *v = vol_of(b);
+	struct entry *en;
+	uint64_t rng = seed | 1, pending = 0, prefix = 0, nth = 0;
+	size_t k;
+	bool keep;
+	int e = 0;
+
+	pthread_mutex_lock(&v->lock);
+	for (k = 0; k < v->n; k++)
+		pending += !v->journal[k].durable;
+	if (pending > 0 && (pc->kept = calloc(pending, sizeof(bool))) == NULL) {
+		pthread_mutex_unlock(&v->lock);
+		return ENOMEM;
+	}
+	if (lose == LOSE_PREFIX)
+		prefix = xorshift(&rng) % (pending + 1);
+	for (k = 0; e == 0 && k < v->n; k++) {
+		en = &v->journal[k];
+		if (en->durable) {
+			e = apply(v, en);
+			continue;
+		}
+		keep = lose == LOSE_NONE ||
+		    (lose == LOSE_RANDOM && (xorshift(&rng) >> 32 & 1)) ||
+		    (lose == LOSE_PREFIX && nth < prefix);
+		pc->kept[pc->n++] = keep;
+		nth++;
+		if (keep) {
+			pc->kept_ops++;
+			pc->kept_bytes += en->len;
+			e = apply(v, en);
+		} else {
+			pc->lost_ops++;
+			pc->lost_bytes += en->len;
+		}
+	}
+	if (e == 0)
+		e = backend_flush(v->lower);
+	if (e == 0)
+		e = forget(v);
+	pthread_mutex_unlock(&v->lock);
+	return e;
+}
+
 static const struct backend_ops volatile_ops = {
 	.read = vol_read,
 	.write = vol_write,
@@ -363,6 +432,8 @@ static const struct backend_ops volatile_ops = {
 	.zero = vol_zero,
 	.extent = vol_extent,
 	.close = vol_close,
+	.pending = vol_pending,
+	.power_cut = vol_power_cut,
 };
 
 struct backend *
@@ -399,75 +470,4 @@ nomem:
 	snprintf(err, errlen, "volatile cache: %s", strerror(ENOMEM));
 	backend_close(lower);
 	return NULL;
-}
-
-void
-backend_pending(struct backend *b, uint64_t *ops, uint64_t *bytes)
-{
-	struct vol *v;
-	size_t k;
-
-	*ops = *bytes = 0;
-	if (b->ops != &volatile_ops)
-		return;
-	v = vol_of(b);
-	pthread_mutex_lock(&v->lock);
-	for (k = 0; k < v->n; k++) {
-		if (v->journal[k].durable)
-			continue;
-		(*ops)++;
-		*bytes += v->journal[k].len;
-	}
-	pthread_mutex_unlock(&v->lock);
-}
-
-/*
- * The durable writes are applied again in their place, so that a kept
- * older write of the same blocks does not undo them.
- */
-int
-backend_power_cut(struct backend *b, enum lose lose, uint64_t seed,
-    struct power_cut *pc)
-{
-	struct vol *v;
-	struct entry *en;
-	uint64_t rng = seed | 1, pending = 0, prefix = 0, nth = 0;
-	size_t k;
-	bool keep;
-	int e = 0;
-
-	memset(pc, 0, sizeof(*pc));
-	if (b->ops != &volatile_ops)
-		return 0;
-	v = vol_of(b);
-	pthread_mutex_lock(&v->lock);
-	for (k = 0; k < v->n; k++)
-		pending += !v->journal[k].durable;
-	if (lose == LOSE_PREFIX)
-		prefix = xorshift(&rng) % (pending + 1);
-	for (k = 0; e == 0 && k < v->n; k++) {
-		en = &v->journal[k];
-		if (en->durable) {
-			e = apply(v, en);
-			continue;
-		}
-		keep = lose == LOSE_NONE ||
-		    (lose == LOSE_RANDOM && (xorshift(&rng) >> 32 & 1)) ||
-		    (lose == LOSE_PREFIX && nth < prefix);
-		nth++;
-		if (keep) {
-			pc->kept_ops++;
-			pc->kept_bytes += en->len;
-			e = apply(v, en);
-		} else {
-			pc->lost_ops++;
-			pc->lost_bytes += en->len;
-		}
-	}
-	if (e == 0)
-		e = backend_flush(v->lower);
-	if (e == 0)
-		e = forget(v);
-	pthread_mutex_unlock(&v->lock);
-	return e;
 }

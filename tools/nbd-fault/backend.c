@@ -313,6 +313,31 @@ backend_zero(struct backend *b, uint64_t offset, uint64_t len,
 	return b->ops->zero(b, offset, len, may_trim);
 }
 
+void
+backend_pending(struct backend *b, uint64_t *ops, uint64_t *bytes)
+{
+	*ops = *bytes = 0;
+	if (b->ops->pending != NULL)
+		b->ops->pending(b, ops, bytes);
+}
+
+int
+backend_power_cut(struct backend *b, enum lose lose, uint64_t seed,
+    struct power_cut *pc)
+{
+	memset(pc, 0, sizeof(*pc));
+	return b->ops->power_cut != NULL ? b->ops->power_cut(b, lose, seed, pc) :
+	    0;
+}
+
+void
+power_cut_free(struct power_cut *pc)
+{
+	free(pc->kept);
+	pc->kept = NULL;
+	pc->n = 0;
+}
+
 int
 backend_extent(struct backend *b, uint64_t offset, uint64_t len,
     uint64_t *extent_len, uint32_t *flags)

@@ -32,6 +32,14 @@ void backend_close(struct backend *b);
 struct backend *backend_volatile(struct backend *lower, uint64_t max,
     char *err, size_t errlen);
 
+/*
+ * Logs every change made through it to path, and the data to path.data
+ * (see backend-log.c).  On failure closes lower and returns NULL with one
+ * line in err.
+ */
+struct backend *backend_log(struct backend *lower, const char *path,
+    char *err, size_t errlen);
+
 /* What a volatile cache holds unflushed (not durable); 0 for the rest. */
 void backend_pending(struct backend *b, uint64_t *ops, uint64_t *bytes);
 
@@ -45,6 +53,9 @@ enum lose {
 
 struct power_cut {
 	uint64_t kept_ops, kept_bytes, lost_ops, lost_bytes;
+	/* Whether each unflushed operation was kept, in order (malloc'd). */
+	bool *kept;
+	size_t n;
 };
 
 /*
@@ -55,6 +66,7 @@ struct power_cut {
  */
 int backend_power_cut(struct backend *b, enum lose lose, uint64_t seed,
     struct power_cut *pc);
+void power_cut_free(struct power_cut *pc);
 
 uint64_t backend_size(const struct backend *b);
 bool backend_readonly(const struct backend *b);	/* pattern always is */

@@ -399,6 +399,7 @@ power_cut(struct conn *c, const struct message *m, const struct rule *r)
 	if (e != 0)
 		server_say(c->srv, STDERR_FILENO, "nbd-fault: power cut: the "
 		    "backend failed to take what was kept: %s", strerror(e));
+	power_cut_free(&pc);
 	pthread_mutex_lock(&c->srv->conns_lock);
 	for (o = c->srv->conns; o != NULL; o = o->next)
 		shutdown(o->fd, SHUT_RDWR);

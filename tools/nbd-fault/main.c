@@ -41,8 +41,9 @@ static const char usage_text[] =
 "usage: nbd-fault [--classic-negotiation] ADDR RULES\n"
 "       nbd-fault [--compat] [--classic-negotiation] [--backend BACKEND]\n"
 "                 [--size SIZE] [--export-name NAME] [--read-only] [--multi-conn]\n"
-"                 [--volatile-cache[=MAX]] [--seed N] [--log-json]\n"
-"                 [--pidfile FILE] [--exit-with-parent] [--once] ADDR [RULES]\n";
+"                 [--volatile-cache[=MAX]] [--write-log FILE] [--seed N]\n"
+"                 [--log-json] [--pidfile FILE] [--exit-with-parent] [--once]\n"
+"                 ADDR [RULES]\n";
 
 static const char help_text[] =
 "\n"
@@ -59,6 +60,8 @@ static const char help_text[] =
 "      --multi-conn         advertise that connections share one cache\n"
 "      --volatile-cache[=MAX]  writes stay in memory (at most MAX, default\n"
 "                           1G) until a FLUSH; FUA writes are durable at once\n"
+"      --write-log FILE     every write, trim, zero, flush and power cut as a\n"
+"                           JSON line in FILE, the data in FILE.data\n"
 "      --seed N             seed for rate= rules (default 0)\n"
 "      --log-json           the ready line and every injection as JSON on stdout\n"
 "      --pidfile FILE       write the pid to FILE once listening\n"
@@ -80,6 +83,7 @@ enum {
 	OPT_EXIT_WITH_PARENT,
 	OPT_ONCE,
 	OPT_VOLATILE,
+	OPT_WRITE_LOG,
 };
 
 #define DEFAULT_VOLATILE_MAX (1ULL << 30)
@@ -98,6 +102,7 @@ static const struct option long_options[] = {
 	{ "exit-with-parent", no_argument, NULL, OPT_EXIT_WITH_PARENT },
 	{ "once", no_argument, NULL, OPT_ONCE },
 	{ "volatile-cache", optional_argument, NULL, OPT_VOLATILE },
+	{ "write-log", required_argument, NULL, OPT_WRITE_LOG },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -108,7 +113,7 @@ struct options {
 	const char *backend;
 	uint64_t size;
 	bool size_given;
-	const char *addr, *rules_path, *pidfile;
+	const char *addr, *rules_path, *pidfile, *write_log;
 	bool exit_with_parent, once;
 	uint64_t volatile_max;		/* 0: no volatile cache */
 	struct server srv;
@@ -162,6 +167,7 @@ parse_options(int argc, char **argv, struct options *o)
 		case OPT_PIDFILE: o->pidfile = optarg; break;
 		case OPT_EXIT_WITH_PARENT: o->exit_with_parent = true; break;
 		case OPT_ONCE: o->once = true; break;
+		case OPT_WRITE_LOG: o->write_log = optarg; break;
 		case OPT_VOLATILE:
 			o->volatile_max = DEFAULT_VOLATILE_MAX;
 			if (optarg != NULL && (parse_size(optarg,
@@ -195,8 +201,8 @@ parse_options(int argc, char **argv, struct options *o)
 	o->rules_path = positional == 2 ? argv[optind + 1] : NULL;
 	if (o->compat && o->rules_path == NULL)
 		die(EXIT_USAGE, "the compatible mode needs a RULES file");
-	if (o->compat && o->volatile_max != 0)
-		die(EXIT_USAGE, "--compat has no volatile cache");
+	if (o->compat && (o->volatile_max != 0 || o->write_log != NULL))
+		die(EXIT_USAGE, "--compat has no volatile cache and no write log");
 	if (o->compat && (o->size_given || strcmp(o->backend, "zero") != 0))
 		die(EXIT_USAGE, "--compat serves the injector's 8 GiB of zeros: "
 		    "no --backend or --size");
@@ -367,6 +373,9 @@ main(int argc, char **argv)
 	if (o.volatile_max != 0 && (o.srv.backend = backend_volatile(
 	    o.srv.backend, o.volatile_max, err, sizeof(err))) == NULL)
 		die(EXIT_USAGE, "--volatile-cache: %s", err);
+	if (o.write_log != NULL && (o.srv.backend = backend_log(o.srv.backend,
+	    o.write_log, err, sizeof(err))) == NULL)
+		die(EXIT_USAGE, "--write-log: %s", err);
 
 	if (o.compat)
 		compat_address(o.addr, &addr);
