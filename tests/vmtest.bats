@@ -372,6 +372,47 @@ EOR
 	nothing_left
 }
 
+@test "vmtest --nbd-cache volatile: a power cut loses what ext4 did not flush; a second VM finds the fsynced file and fsck clean" {
+	vm_requires
+	requires mkfs.ext4 fsck.ext4
+	cd "$T/work"
+	truncate -s 64M disk.img
+	cat >cut.ini <<-EOF
+	[inject-error "power cut"]
+	event = request
+	trigger = $T/work/cut
+	once = true
+	action = power-cut
+	EOF
+	# The guest makes the trigger file itself, through the shared root:
+	# the disk's next request cuts the power, and nothing after it lands.
+	run --separate-stderr "$VMTEST" -k "$(vm_boot_kernel)" --nbd-disk cut.ini \
+		--nbd-backend file:disk.img --nbd-size 64M --nbd-cache volatile -- '
+		mkfs.ext4 -q /dev/vda && mkdir /tmp/d || exit 9
+		# No timed journal commit: only fsync flushes.
+		mount -o commit=600 /dev/vda /tmp/d || exit 9
+		echo kept >/tmp/d/fsynced && sync /tmp/d/fsynced || exit 10
+		echo gone >/tmp/d/unsynced
+		touch cut
+		sync /tmp/d 2>&1
+		echo "after the cut: $?"'
+	[ "$status" -eq 0 ] || { echo "$output$stderr"; return 1; }
+	[[ "$stderr" == *"vmtest: the disk's server injected 1 fault"* ]] || { echo "$stderr"; return 1; }
+	[[ "$output" == *"after the cut: 1"* ]]
+	# Power back on: the same file as the disk of a second VM.
+	run --separate-stderr "$VMTEST" -k "$(vm_boot_kernel)" --nbd-disk none \
+		--nbd-backend file:disk.img --nbd-size 64M -- '
+		mkdir /tmp/d && mount /dev/vda /tmp/d || exit 9
+		echo "fsynced: $(cat /tmp/d/fsynced)"
+		[ -e /tmp/d/unsynced ] && echo "unsynced: $(cat /tmp/d/unsynced)"
+		umount /tmp/d && fsck.ext4 -fn /dev/vda >/dev/null 2>&1; echo "fsck: $?"'
+	[ "$status" -eq 0 ] || { echo "$output$stderr"; return 1; }
+	[[ "$output" == *"fsynced: kept"* ]]
+	[[ "$output" != *"unsynced"* ]] || { echo "$output"; return 1; }
+	[[ "$output" == *"fsck: 0"* ]] || { echo "$output"; return 1; }
+	nothing_left
+}
+
 @test "vmtest: image targets under SeaBIOS and UEFI, shares mounted by the agent, the image untouched" {
 	image_requires uefi
 	local img before

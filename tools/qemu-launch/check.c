@@ -430,8 +430,31 @@ resolve_files(struct target *t)
 /*
  * The NBD disk: disk is the rules file nbd-fault reads, or "none";
  * disk_backend one of nbd-fault's (a file: path resolved as any path);
- * disk_size a size nbd-fault takes.
+ * disk_size a size nbd-fault takes; disk_cache durable (every write
+ * reaches the backend at once) or volatile[:MAX] (nbd-fault's
+ * --volatile-cache: only what the guest flushes does).
  */
+static int
+resolve_disk_cache(struct target *t)
+{
+	const struct setting *c = &t->set[KEY_DISK_CACHE];
+	uint64_t bytes;
+
+	if (c->value == NULL || strcmp(c->value, "durable") == 0)
+		return 0;
+	if (strcmp(c->value, "volatile") == 0)
+		t->disk_cache = ql_strdup("--volatile-cache");
+	else if (strncmp(c->value, "volatile:", 9) == 0 &&
+	    parse_size(c->value + 9, &bytes) == 0 && bytes > 0) {
+		if (asprintf(&t->disk_cache, "--volatile-cache=%s",
+		    c->value + 9) < 0)
+			die(EXIT_USAGE, "out of memory");
+	} else
+		return bad(&c->at, "disk_cache: '%s' is not durable, volatile "
+		    "or volatile:MAX", c->value);
+	return 0;
+}
+
 static int
 resolve_disk(struct target *t)
 {
@@ -447,6 +470,9 @@ resolve_disk(struct target *t)
 			    "needs disk");
 		if (s[KEY_DISK_SIZE].value != NULL)
 			errors += bad(&s[KEY_DISK_SIZE].at, "disk_size: "
+			    "needs disk");
+		if (s[KEY_DISK_CACHE].value != NULL)
+			errors += bad(&s[KEY_DISK_CACHE].at, "disk_cache: "
 			    "needs disk");
 		return errors;
 	}
@@ -473,7 +499,7 @@ resolve_disk(struct target *t)
 	if (parse_size(t->disk_size, &bytes) < 0 || bytes == 0)
 		errors += bad(&s[KEY_DISK_SIZE].at, "disk_size: '%s' is not a "
 		    "size (1G, 64M, 4096)", t->disk_size);
-	return errors;
+	return errors + resolve_disk_cache(t);
 }
 
 int

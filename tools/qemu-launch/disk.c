@@ -26,8 +26,9 @@ child(const struct target *t, const char *rundir, const char *tool)
 	char *err = run_path(rundir, RUN_NBD_ERR);
 	char *pidfile = run_path(rundir, RUN_NBD_PID);
 	char *sock = run_path(rundir, RUN_NBD);
+	char *argv[16];
 	sigset_t none;
-	int in, out, errfd;
+	int in, out, errfd, n = 0;
 
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
@@ -40,10 +41,23 @@ child(const struct target *t, const char *rundir, const char *tool)
 	    dup2(out, STDOUT_FILENO) < 0 || dup2(errfd, STDERR_FILENO) < 0)
 		_exit(127);
 	closefrom(STDERR_FILENO + 1);
-	/* Without rules (disk = none) the list simply ends one word early. */
-	execl(tool, "nbd-fault", "--backend", t->disk_backend, "--size",
-	    t->disk_size, "--log-json", "--once", "--pidfile", pidfile, sock,
-	    t->disk_rules, (char *)NULL);
+	/* The cache and the rules are there only when the target has them. */
+	argv[n++] = "nbd-fault";
+	argv[n++] = "--backend";
+	argv[n++] = t->disk_backend;
+	argv[n++] = "--size";
+	argv[n++] = (char *)t->disk_size;
+	argv[n++] = "--log-json";
+	argv[n++] = "--once";
+	argv[n++] = "--pidfile";
+	argv[n++] = pidfile;
+	if (t->disk_cache != NULL)
+		argv[n++] = t->disk_cache;
+	argv[n++] = sock;
+	if (t->disk_rules != NULL)
+		argv[n++] = t->disk_rules;
+	argv[n] = NULL;
+	execv(tool, argv);
 	fprintf(stderr, "nbd-fault: %s: %s\n", tool, strerror(errno));
 	_exit(127);
 }

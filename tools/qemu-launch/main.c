@@ -36,7 +36,8 @@ static const char usage_text[] =
 "                   [--rootfs DIR] [--share DIR] [--mount HOST:GUEST[:rw] ...]\n"
 "                   [--arch ARCH] [--qemu-command CMD] [--num-cpus N]\n"
 "                   [--memory SIZE] [--extra-arg ARG ...] [--kvm-cpu-args ARGS]\n"
-"                   [--disk RULES|none [--disk-backend BACKEND] [--disk-size SIZE]]\n"
+"                   [--disk RULES|none [--disk-backend BACKEND] [--disk-size SIZE]\n"
+"                   [--disk-cache durable|volatile[:MAX]]]\n"
 "                   [--accel auto|kvm|tcg] [--rundir DIR] [--keep-rundir]\n"
 "                   [--start-timeout DURATION] [--detach | --interactive]\n"
 "                   [--print-argv [--shell]]\n"
@@ -69,6 +70,8 @@ static const char help_text[] =
 "      --disk RULES|none    one more disk: nbd-fault serving it with RULES\n"
 "      --disk-backend BACKEND  memory (default), zero, pattern or file:PATH\n"
 "      --disk-size SIZE     the disk's size (default 1G)\n"
+"      --disk-cache MODE    durable (default), or volatile[:MAX]: only what\n"
+"                           the guest flushes reaches the backend\n"
 "      --accel MODE         auto (KVM if it really works), kvm or tcg (default auto)\n"
 "      --rundir DIR         the run directory (an empty or new one)\n"
 "      --keep-rundir        do not remove the run directory at the end\n"
@@ -106,6 +109,7 @@ enum {
 	OPT_DISK,
 	OPT_DISK_BACKEND,
 	OPT_DISK_SIZE,
+	OPT_DISK_CACHE,
 };
 
 static const struct option long_options[] = {
@@ -139,6 +143,7 @@ static const struct option long_options[] = {
 	{ "disk", required_argument, NULL, OPT_DISK },
 	{ "disk-backend", required_argument, NULL, OPT_DISK_BACKEND },
 	{ "disk-size", required_argument, NULL, OPT_DISK_SIZE },
+	{ "disk-cache", required_argument, NULL, OPT_DISK_CACHE },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -192,6 +197,7 @@ parse_options(int argc, char **argv, struct options *o)
 		case OPT_DISK: flag(o, KEY_DISK, optarg); break;
 		case OPT_DISK_BACKEND: flag(o, KEY_DISK_BACKEND, optarg); break;
 		case OPT_DISK_SIZE: flag(o, KEY_DISK_SIZE, optarg); break;
+		case OPT_DISK_CACHE: flag(o, KEY_DISK_CACHE, optarg); break;
 		case 'a': flag(o, KEY_ARCH, optarg); break;
 		case 'q': flag(o, KEY_QEMU_COMMAND, optarg); break;
 		case OPT_NUM_CPUS: flag(o, KEY_NUM_CPUS, optarg); break;

@@ -33,6 +33,7 @@ static const struct {
 	[KEY_DISK] = { "disk", "--disk", false, 0 },
 	[KEY_DISK_BACKEND] = { "disk_backend", "--disk-backend", false, 0 },
 	[KEY_DISK_SIZE] = { "disk_size", "--disk-size", false, 0 },
+	[KEY_DISK_CACHE] = { "disk_cache", "--disk-cache", false, 0 },
 };
 
 const char *key_name(enum key k) { return keys[k].name; }
@@ -120,6 +121,7 @@ target_free(struct target *t)
 	free(t->share);
 	free(t->disk_rules);
 	free(t->disk_backend);
+	free(t->disk_cache);
 	free(t->qemu);
 	free(t->name);
 	free(t->base);
@@ -226,6 +228,8 @@ target_json(const struct target *t)
 		json_object_set_new(m, "backend",
 		    json_string(t->disk_backend));
 		json_object_set_new(m, "size", json_string(t->disk_size));
+		json_object_set_new(m, "cache", json_string(t->disk_cache !=
+		    NULL ? t->set[KEY_DISK_CACHE].value : "durable"));
 		json_object_set_new(o, "disk", m);
 	} else
 		json_object_set_new(o, "disk", json_null());

@@ -34,6 +34,7 @@ enum key {
 	KEY_DISK,
 	KEY_DISK_BACKEND,
 	KEY_DISK_SIZE,
+	KEY_DISK_CACHE,
 	KEY_COUNT,
 };
 
@@ -80,6 +81,7 @@ struct target {
 	bool has_disk;
 	char *disk_rules, *disk_backend;
 	const char *disk_size;
+	char *disk_cache;	/* nbd-fault's --volatile-cache=..., or NULL */
 };
 
 /* The key's INI name ("kernel_args") and flag ("--kernel-args"). */
