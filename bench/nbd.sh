@@ -5,6 +5,9 @@
 #      null:), nbd-fault --backend zero --multi-conn against nbdkit null;
 #   2. 4 KiB reads scattered over a prefilled 1 GiB RAM disk (qemu-img
 #      bench), nbd-fault --backend memory against nbdkit memory;
+#   2b. the same reads, and as many 4 KiB writes, through nbd-fault's
+#      --volatile-cache over that RAM disk against the RAM disk alone (the
+#      writes stay in the cache until qemu-img's closing flush);
 #   3. if the injector script is at hand, the 8 GiB zero read and the 4 KiB
 #      reads again, nbd-fault in its compatible mode against the injector,
 #      through qemu-img (libnbd refuses the injector's handshake).
@@ -196,7 +199,11 @@ ours_memory=$pid
 serve nbdkit-memory "$dir/nbdkit-memory.sock" nbdkit --unix "$dir/nbdkit-memory.sock" \
 	-f memory 1G
 nbdkit_memory=$pid
-for s in ours-memory nbdkit-memory; do
+# A cache large enough for a run's writes (data and pages: 2 x 800 MB).
+serve ours-volatile listening "$bin/nbd-fault" --backend memory --size 1G \
+	--volatile-cache=4G "$dir/ours-volatile.sock"
+ours_volatile=$pid
+for s in ours-memory nbdkit-memory ours-volatile; do
 	# Every page written, so reads hit allocated memory, not holes.
 	qemu-img bench -f raw -t none -w --pattern=0x5a -c $((mem_size >> 16)) \
 		-d 16 -s 65536 -S 65536 "$(url "$dir/$s.sock")" >/dev/null ||
@@ -205,15 +212,22 @@ for s in ours-memory nbdkit-memory; do
 		-c "read -P 0x5a $((mem_size - 4096)) 4k" "$(url "$dir/$s.sock")" >/dev/null ||
 		die "$s does not read back the prefill"
 done
+declare -A spids=([ours-memory]=$ours_memory [nbdkit-memory]=$nbdkit_memory
+	[ours-volatile]=$ours_volatile)
 for _ in $(seq "$runs"); do
-	for s in ours-memory nbdkit-memory; do
-		[[ $s == ours-memory ]] && spid=$ours_memory || spid=$nbdkit_memory
-		timed "$s" "$spid" "rand-$s" qemu-img bench -f raw -t none \
+	for s in ours-memory nbdkit-memory ours-volatile; do
+		timed "$s" "${spids[$s]}" "rand-$s" qemu-img bench -f raw -t none \
 			-c "$count" -d 32 -s 4096 -S "$stride" "$(url "$dir/$s.sock")"
+	done
+	for s in ours-memory ours-volatile; do
+		timed "$s" "${spids[$s]}" "write-$s" qemu-img bench -w --pattern=0x33 \
+			-f raw -t none -c "$count" -d 32 -s 4096 -S "$stride" \
+			"$(url "$dir/$s.sock")"
 	done
 done
 stop "$ours_memory"
 stop "$nbdkit_memory"
+stop "$ours_volatile"
 
 summary "nbd-fault zero 8G, nbdcopy --no-extents" seq-ours "bytes:$zero_size"
 summary "nbdkit null 8G, nbdcopy --no-extents" seq-nbdkit "bytes:$zero_size"
@@ -221,6 +235,11 @@ ratio "ratio nbd-fault/nbdkit sequential read MB/s" seq-ours seq-nbdkit ">= 1.0"
 summary "nbd-fault memory 1G, 4 KiB reads" rand-ours-memory "ops:$count"
 summary "nbdkit memory 1G, 4 KiB reads" rand-nbdkit-memory "ops:$count"
 ratio "ratio nbd-fault/nbdkit 4 KiB read IOPS" rand-ours-memory rand-nbdkit-memory ">= 1.0"
+summary "nbd-fault memory 1G --volatile-cache, 4 KiB reads" rand-ours-volatile "ops:$count"
+ratio "ratio volatile/plain memory 4 KiB read IOPS" rand-ours-volatile rand-ours-memory ">= 0.9"
+summary "nbd-fault memory 1G, 4 KiB writes" write-ours-memory "ops:$count"
+summary "nbd-fault memory 1G --volatile-cache, 4 KiB writes" write-ours-volatile "ops:$count"
+ratio "ratio volatile/plain memory 4 KiB write IOPS" write-ours-volatile write-ours-memory ">= 0.9"
 
 # 3. The Python injector.  It serves 8 GiB of zeros with non-fixed newstyle
 # and transmission flags 0, which libnbd (nbdcopy) refuses, so qemu-img is

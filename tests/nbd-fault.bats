@@ -421,10 +421,11 @@ file_hex() { od -An -v -tx1 -j "$2" -N "$3" "$1" | tr -d ' \n'; }
 
 @test "--volatile-cache=MAX: a write past the cap fails with ENOSPC until a flush" {
 	start_nbd srv --volatile-cache=64K -b memory -s 1M "$T/s.sock"
-	# A 4 KiB write costs 8 KiB of cache: eight fit.
-	run nbd_raw "$NBD_ADDR" write:0:32768:1 write:32768:4096:2 trim:0:1048576 flush write:32768:4096:3 \
-		readhex:32768:2
-	[ "$output" = $'write:0:32768:1: ok\nwrite:32768:4096:2: ENOSPC\ntrim:0:1048576: ok\nflush: ok\nwrite:32768:4096:3: ok\nreadhex:32768:2: ok 0303' ]
+	# Whole pages cost their data; a page written in part costs a page more.
+	run nbd_raw "$NBD_ADDR" write:0:61440:1 write:61440:4096:2 write:65536:1:9 write:0:512:7 \
+		trim:0:1048576 flush write:65536:4096:3 readhex:65536:2
+	[ "$output" = $'write:0:61440:1: ok\nwrite:61440:4096:2: ok\nwrite:65536:1:9: ENOSPC\nwrite:0:512:7: ENOSPC\ntrim:0:1048576: ok\nflush: ok\nwrite:65536:4096:3: ok\nreadhex:65536:2: ok 0303' ] ||
+		{ echo "$output"; return 1; }
 }
 
 @test "--volatile-cache: block status shows cached pages as data" {
@@ -494,6 +495,23 @@ power_cut_rules() {
 	jq -e 'select(.action == "power-cut") | .lost == {"operations": 2, "bytes": 8192} and
 		.kept == {"operations": 0, "bytes": 0} and .command == "read"' "$T/srv.out"
 	grep -q 'injecting power-cut: lost 2 operations (8192 bytes), kept 0 (0 bytes) at request read' "$T/srv.err"
+}
+
+@test "power-cut at qemu-io's closing flush: its FUA write survives, its other writes are lost" {
+	requires qemu-io
+	truncate -s 1M "$T/disk"
+	printf '[inject-error "cut"]\nevent = request\ncommand = flush\nonce = true\naction = power-cut\n' >"$T/cut.ini"
+	start_nbd srv --volatile-cache -b "file:$T/disk" "$T/s.sock" "$T/cut.ini"
+	# writeback: qemu-io's default, writethrough, would make every write FUA.
+	run timeout 60 qemu-io -f raw -t writeback -c "write -P 0x11 0 64k" \
+		-c "write -f -P 0x22 64k 4k" -c "read -P 0x11 0 64k" "$(nbd_uri "$NBD_ADDR")"
+	[[ "$output" == *"read 65536/65536 bytes at offset 0"* ]] || { echo "$output"; return 1; }
+	# Power back on: a new client sees the FUA write and nothing else.
+	run qio "$(nbd_uri "$NBD_ADDR")" "read -P 0 0 64k" "read -P 0x22 64k 4k"
+	[[ "$output" == *"read 65536/65536 bytes at offset 0"*"read 4096/4096 bytes at offset 65536"* ]] ||
+		{ echo "$output"; return 1; }
+	[[ "$output" != *failed* && "$output" != *"Pattern verification"* ]]
+	grep -q 'injecting power-cut: lost 1 operation (65536 bytes), kept 0 (0 bytes) at request flush' "$T/srv.err"
 }
 
 @test "power-cut with lose = none: every acknowledged write survives" {

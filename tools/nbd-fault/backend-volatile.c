@@ -7,19 +7,23 @@
  *
  * Two structures hold what is not yet flushed:
  *  - the journal: every operation since the last flush, in submission
- *    order, with its data.  A flush applies it in order, so the backend
- *    ends as the client saw it.  A FUA write is in the journal too, marked
- *    durable: an older write of the same blocks applied at the flush is
- *    then overwritten again, in order, instead of undoing it.  Keeping the
- *    order is what later lets a power cut keep any subset of it.
- *  - the overlay: the newest content of every 4 KiB page the journal
- *    touches, in a memory backend, with a bitmap of those pages.  Reads
- *    take overlay pages from there and the rest from the backend.
+ *    order, its data in an arena.  A flush applies it in order, so the
+ *    backend ends as the client saw it.  A FUA write is in the journal
+ *    too, marked durable: an older write of the same blocks applied at
+ *    the flush is then overwritten again, in order, instead of undoing
+ *    it.  The order is what lets a power cut keep any subset of it.
+ *  - the page map: for each 4 KiB page the journal touches, where its
+ *    newest content is.  A page a write covers whole points into that
+ *    write's data in the arena, which never changes until the flush; a
+ *    page it covers in part gets a merged copy there; a zeroed page points
+ *    at a shared page of zeros.  Reads take mapped pages from the map and
+ *    the rest from the backend.
  *
- * Each byte not yet flushed costs about twice its size (journal and
- * overlay, the overlay by whole pages).  Past the cap a write fails with
- * ENOSPC, as a full disk would, until the client flushes.  One mutex
- * guards the cache: requests are served in the order they take it.
+ * So a cached write costs its data once, plus a page for each page it
+ * covers only in part; trims and zeroes cost only that.  Past the cap an
+ * operation fails with ENOSPC, as a full disk would, until the client
+ * flushes.  One mutex guards the cache: requests are served in the order
+ * they take it.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -31,10 +35,11 @@
 
 #define PAGE_SHIFT	12
 #define PAGE		((uint64_t)1 << PAGE_SHIFT)
-#define CHUNK_SHIFT	15	/* pages a bitmap chunk covers: 128 MiB */
-#define CHUNK_WORDS	(((uint64_t)1 << CHUNK_SHIFT) / 64)
-/* The bitmap's top level: 8 bytes per 128 MiB, 4 MiB at this size. */
+#define MAP_SHIFT	15	/* pages a map chunk covers: 128 MiB */
+#define MAP_SLOTS	((uint64_t)1 << MAP_SHIFT)
+/* The map's top level: 8 bytes per 128 MiB, 4 MiB at this size. */
 #define VOLATILE_MAX_SIZE	((uint64_t)1 << 46)	/* 64 TiB */
+#define ARENA_CHUNK	((size_t)1 << 20)
 
 enum op { OP_WRITE, OP_TRIM, OP_ZERO };
 
@@ -43,20 +48,38 @@ struct entry {
 	bool durable;		/* a FUA write: the backend has it already */
 	bool may_trim;		/* OP_ZERO */
 	uint64_t offset, len;
-	void *data;		/* OP_WRITE */
+	const unsigned char *data;	/* OP_WRITE, in the arena */
+};
+
+/*
+ * Memory handed out in order and taken back all at once, at a flush.  Its
+ * chunks stay for the next epoch: fresh memory costs a page fault per
+ * page, which would be a third of a cached write's time.  A block larger
+ * than a quarter chunk is allocated alone and freed at the flush.
+ */
+struct list {
+	unsigned char **v;
+	size_t n, cap;
+};
+
+struct arena {
+	struct list chunks, big;
+	size_t cur, used;	/* chunks.v[cur] is being filled, to used */
 };
 
 struct vol {
 	struct backend b;
 	struct backend *lower;
-	struct backend *overlay;	/* newest content of cached pages */
-	uint64_t **bits;		/* cached pages, by chunk */
+	const unsigned char ***map;	/* page -> newest content, by chunk */
 	uint64_t nchunks;
+	struct arena arena;
 	struct entry *journal;
 	size_t n, cap;
-	uint64_t cost, max;		/* bytes held for writes, and the cap */
+	uint64_t cost, max;		/* bytes held, and the cap */
 	pthread_mutex_t lock;
 };
+
+static const unsigned char zero_page[PAGE];
 
 static struct vol *
 vol_of(struct backend *b)
@@ -64,24 +87,89 @@ vol_of(struct backend *b)
 	return (struct vol *)b;
 }
 
-static bool
-page_cached(const struct vol *v, uint64_t page)
+static int
+list_push(struct list *l, unsigned char *p)
 {
-	const uint64_t *chunk = v->bits[page >> CHUNK_SHIFT];
-	uint64_t bit = page & (((uint64_t)1 << CHUNK_SHIFT) - 1);
+	unsigned char **grown;
+	size_t cap = l->cap ? 2 * l->cap : 16;
 
-	return chunk != NULL && (chunk[bit / 64] >> (bit % 64) & 1) != 0;
+	if (l->n == l->cap) {
+		if ((grown = realloc(l->v, cap * sizeof(*grown))) == NULL)
+			return -1;
+		l->v = grown;
+		l->cap = cap;
+	}
+	l->v[l->n++] = p;
+	return 0;
+}
+
+static void *
+arena_alloc(struct arena *a, size_t len)
+{
+	unsigned char *p;
+
+	if (len > ARENA_CHUNK / 4) {
+		if ((p = malloc(len)) != NULL && list_push(&a->big, p) < 0) {
+			free(p);
+			p = NULL;
+		}
+		return p;
+	}
+	if (a->cur < a->chunks.n && ARENA_CHUNK - a->used >= len) {
+		a->used += len;
+		return a->chunks.v[a->cur] + a->used - len;
+	}
+	if (a->cur + 1 >= a->chunks.n) {
+		if ((p = malloc(ARENA_CHUNK)) == NULL)
+			return NULL;
+		if (list_push(&a->chunks, p) < 0) {
+			free(p);
+			return NULL;
+		}
+	}
+	/* A full chunk moves on; an empty arena starts at chunk 0. */
+	if (a->used > 0)
+		a->cur++;
+	a->used = len;
+	return a->chunks.v[a->cur];
+}
+
+/* Takes everything back; keep says whether the chunks stay for reuse. */
+static void
+arena_reset(struct arena *a, bool keep)
+{
+	size_t k;
+
+	for (k = 0; k < a->big.n; k++)
+		free(a->big.v[k]);
+	a->big.n = 0;
+	if (!keep) {
+		for (k = 0; k < a->chunks.n; k++)
+			free(a->chunks.v[k]);
+		a->chunks.n = 0;
+		free(a->chunks.v);
+		free(a->big.v);
+	}
+	a->cur = a->used = 0;
+}
+
+static const unsigned char *
+page_at(const struct vol *v, uint64_t page)
+{
+	const unsigned char **chunk = v->map[page >> MAP_SHIFT];
+
+	return chunk != NULL ? chunk[page & (MAP_SLOTS - 1)] : NULL;
 }
 
 static int
-mark_cached(struct vol *v, uint64_t page)
+map_page(struct vol *v, uint64_t page, const unsigned char *content)
 {
-	uint64_t **chunk = &v->bits[page >> CHUNK_SHIFT];
-	uint64_t bit = page & (((uint64_t)1 << CHUNK_SHIFT) - 1);
+	const unsigned char ***chunk = &v->map[page >> MAP_SHIFT];
 
-	if (*chunk == NULL && (*chunk = calloc(CHUNK_WORDS, 8)) == NULL)
+	if (*chunk == NULL && (*chunk = calloc(MAP_SLOTS, sizeof(**chunk))) ==
+	    NULL)
 		return ENOMEM;
-	(*chunk)[bit / 64] |= (uint64_t)1 << (bit % 64);
+	(*chunk)[page & (MAP_SLOTS - 1)] = content;
 	return 0;
 }
 
@@ -95,44 +183,57 @@ page_len(const struct vol *v, uint64_t page)
 }
 
 /*
- * Brings the pages of [offset, offset + len) into the overlay.  A page the
- * range covers only in part is copied from the backend first, so that the
- * change keeps the rest of it; a page it covers whole is only marked.
+ * Maps the pages of an operation on [offset, offset + len): data is its
+ * data (NULL for a trim or zero).  A page it covers whole points into
+ * data, or at zeros; a page it covers in part is merged into a new page.
  */
 static int
-cache_pages(struct vol *v, uint64_t offset, uint64_t len)
+map_range(struct vol *v, uint64_t offset, uint64_t len,
+    const unsigned char *data)
 {
-	unsigned char buf[PAGE];
-	uint64_t p, start, last = (offset + len - 1) >> PAGE_SHIFT;
+	uint64_t p, start, from, to, last = (offset + len - 1) >> PAGE_SHIFT;
+	const unsigned char *old;
+	unsigned char *merged;
 	int e;
 
 	for (p = offset >> PAGE_SHIFT; p <= last; p++) {
-		if (page_cached(v, p))
-			continue;
 		start = p << PAGE_SHIFT;
-		if ((start < offset || start + page_len(v, p) > offset + len) &&
-		    ((e = backend_read(v->lower, buf, start,
-		    page_len(v, p))) != 0 ||
-		    (e = backend_write(v->overlay, buf, start,
-		    page_len(v, p), false)) != 0))
+		from = start < offset ? offset : start;
+		to = start + page_len(v, p) > offset + len ? offset + len :
+		    start + page_len(v, p);
+		if (from == start && to == start + page_len(v, p)) {
+			e = map_page(v, p, data != NULL ? data + (start -
+			    offset) : zero_page);
+			if (e != 0)
+				return e;
+			continue;
+		}
+		if ((merged = arena_alloc(&v->arena, PAGE)) == NULL)
+			return ENOMEM;
+		if ((old = page_at(v, p)) != NULL)
+			memcpy(merged, old, page_len(v, p));
+		else if ((e = backend_read(v->lower, merged, start,
+		    page_len(v, p))) != 0)
 			return e;
-		if ((e = mark_cached(v, p)) != 0)
+		if (data != NULL)
+			memcpy(merged + (from - start), data + (from - offset),
+			    to - from);
+		else
+			memset(merged + (from - start), 0, to - from);
+		if ((e = map_page(v, p, merged)) != 0)
 			return e;
+		v->cost += PAGE;
 	}
 	return 0;
 }
 
-/*
- * What caching an operation costs: a write its data twice (journal and
- * overlay pages), a trim or zero only its bitmap bits.
- */
+/* Pages an operation covers only in part: at most its first and last. */
 static uint64_t
-cost_of(const struct entry *en)
+partial_pages(const struct entry *en)
 {
-	uint64_t pages = ((en->offset + en->len - 1) >> PAGE_SHIFT) -
-	    (en->offset >> PAGE_SHIFT) + 1;
+	uint64_t end = en->offset + en->len;
 
-	return en->op == OP_WRITE ? en->len + pages * PAGE : 0;
+	return ((en->offset & (PAGE - 1)) != 0) + ((end & (PAGE - 1)) != 0);
 }
 
 static int
@@ -152,33 +253,37 @@ journal_add(struct vol *v, const struct entry *e)
 	return 0;
 }
 
-/* One operation into the cache: journal, overlay, and through if FUA. */
+/* One operation into the cache: journal, map, and through if FUA. */
 static int
 cache_op(struct vol *v, struct entry *en, const void *buf)
 {
+	uint64_t cost = (en->op == OP_WRITE ? en->len : 0) +
+	    partial_pages(en) * PAGE;
+	unsigned char *data = NULL;
 	int e;
 
-	if (cost_of(en) > v->max || v->cost > v->max - cost_of(en))
+	if (cost > v->max || v->cost > v->max - cost)
 		return ENOSPC;
+	if ((e = journal_add(v, en)) != 0)
+		return e;
 	if (en->op == OP_WRITE) {
-		if ((en->data = malloc(en->len)) == NULL)
+		if ((data = arena_alloc(&v->arena, en->len)) == NULL) {
+			v->n--;
 			return ENOMEM;
-		memcpy(en->data, buf, en->len);
+		}
+		memcpy(data, buf, en->len);
+		v->journal[v->n - 1].data = data;
+		v->cost += en->len;
 	}
-	if ((e = cache_pages(v, en->offset, en->len)) != 0)
-		goto fail;
-	if (en->op == OP_WRITE)
-		e = backend_write(v->overlay, buf, en->offset, en->len, false);
-	else
-		e = backend_zero(v->overlay, en->offset, en->len, true);
-	if (e == 0 && en->durable)
+	/*
+	 * From here on the journal holds the operation: should mapping fail
+	 * (memory), reads may show the old data of some pages, but a flush
+	 * or a power cut still applies the operation whole.
+	 */
+	if ((e = map_range(v, en->offset, en->len, data)) != 0)
+		return e;
+	if (en->durable)
 		e = backend_write(v->lower, buf, en->offset, en->len, true);
-	if (e == 0 && (e = journal_add(v, en)) == 0) {
-		v->cost += cost_of(en);
-		return 0;
-	}
-fail:
-	free(en->data);
 	return e;
 }
 
@@ -224,21 +329,31 @@ vol_zero(struct backend *b, uint64_t offset, uint64_t len, bool may_trim)
 	return e;
 }
 
+/* Mapped pages from the map; each run of the others in one backend read. */
 static int
 vol_read(struct backend *b, void *buf, uint64_t offset, size_t len)
 {
 	struct vol *v = vol_of(b);
 	unsigned char *p = buf;
-	uint64_t n, end = offset + len;
+	const unsigned char *page;
+	uint64_t n, at, end = offset + len;
 	int e = 0;
 
 	pthread_mutex_lock(&v->lock);
 	while (e == 0 && offset < end) {
+		page = page_at(v, offset >> PAGE_SHIFT);
 		n = PAGE - (offset & (PAGE - 1));
 		if (n > end - offset)
 			n = end - offset;
-		e = backend_read(page_cached(v, offset >> PAGE_SHIFT) ?
-		    v->overlay : v->lower, p, offset, n);
+		if (page != NULL) {
+			memcpy(p, page + (offset & (PAGE - 1)), n);
+		} else {
+			for (at = offset + n; at < end &&
+			    page_at(v, at >> PAGE_SHIFT) == NULL; at += PAGE)
+				;
+			n = (at < end ? at : end) - offset;
+			e = backend_read(v->lower, p, offset, n);
+		}
 		p += n;
 		offset += n;
 	}
@@ -246,26 +361,20 @@ vol_read(struct backend *b, void *buf, uint64_t offset, size_t len)
 	return e;
 }
 
-/* Forgets the cache: the journal, the overlay, the bitmap. */
+/* Forgets the cache: the journal, the map, the arena. */
 static int
 forget(struct vol *v)
 {
-	char err[128];
 	uint64_t i;
-	size_t k;
 
-	for (k = 0; k < v->n; k++)
-		free(v->journal[k].data);
 	v->n = 0;
-	for (i = 0; i < v->nchunks; i++) {
-		free(v->bits[i]);
-		v->bits[i] = NULL;
-	}
+	/* The map's chunks stay too, emptied. */
+	for (i = 0; i < v->nchunks; i++)
+		if (v->map[i] != NULL)
+			memset(v->map[i], 0, MAP_SLOTS * sizeof(*v->map[i]));
+	arena_reset(&v->arena, true);
 	v->cost = 0;
-	backend_close(v->overlay);
-	v->overlay = backend_open("memory", v->b.size, false, err,
-	    sizeof(err));
-	return v->overlay == NULL ? ENOMEM : 0;
+	return 0;
 }
 
 static int
@@ -309,7 +418,7 @@ xorshift(uint64_t *x)
 }
 
 /*
- * Block status: a cached page is data (the overlay knows better than the
+ * Block status: a cached page is data (the map knows better than the
  * backend); elsewhere the backend's answer, cut at the next cached page.
  */
 static int
@@ -322,12 +431,12 @@ vol_extent(struct backend *b, uint64_t offset, uint64_t len,
 	int e = 0;
 
 	pthread_mutex_lock(&v->lock);
-	cached = page_cached(v, offset >> PAGE_SHIFT);
+	cached = page_at(v, offset >> PAGE_SHIFT) != NULL;
 	for (at = offset; at < end; at = next) {
 		next = ((at >> PAGE_SHIFT) + 1) << PAGE_SHIFT;
 		if (next > end)
 			next = end;
-		if (page_cached(v, at >> PAGE_SHIFT) != cached)
+		if ((page_at(v, at >> PAGE_SHIFT) != NULL) != cached)
 			break;
 	}
 	if (cached) {
@@ -345,11 +454,13 @@ static void
 vol_close(struct backend *b)
 {
 	struct vol *v = vol_of(b);
+	uint64_t i;
 
-	forget(v);
-	backend_close(v->overlay);
+	for (i = 0; i < v->nchunks; i++)
+		free(v->map[i]);
+	arena_reset(&v->arena, false);
 	backend_close(v->lower);
-	free(v->bits);
+	free(v->map);
 	free(v->journal);
 	pthread_mutex_destroy(&v->lock);
 	free(v);
@@ -456,11 +567,8 @@ backend_volatile(struct backend *lower, uint64_t max, char *err,
 	v->b.readonly = lower->readonly;
 	v->lower = lower;
 	v->max = max;
-	v->nchunks = ((lower->size + PAGE - 1) >> PAGE_SHIFT >> CHUNK_SHIFT) + 1;
-	if ((v->bits = calloc(v->nchunks, sizeof(*v->bits))) == NULL ||
-	    (v->overlay = backend_open("memory", lower->size, false, err,
-	    errlen)) == NULL) {
-		free(v->bits);
+	v->nchunks = ((lower->size + PAGE - 1) >> PAGE_SHIFT >> MAP_SHIFT) + 1;
+	if ((v->map = calloc(v->nchunks, sizeof(*v->map))) == NULL) {
 		free(v);
 		goto nomem;
 	}
