@@ -17,6 +17,7 @@ unit() {
 @test "jsonl: whole-line parsing, one-line encoding, excerpts" { unit jsonl; }
 @test "linereader: CRLF, pieces, NULs, EOF, maximum, sentinel skipping" { unit linereader; }
 @test "parse: durations and sizes, bounds, formatting back" { unit parse; }
+@test "powercut: what a power cut keeps: all, none, the first K, a prefix, a coin per write" { unit powercut; }
 @test "qga: version tuples, exec-status and file-read decoding" { unit qga; }
 @test "rules: the rule file grammar, compat errors, matching" { unit rules; }
 @test "sanitize: escapes, CR, tabs, UTF-8, widths, clipping, bounded lines" { unit sanitize; }

@@ -288,12 +288,9 @@ cache_op(struct vol *v, struct entry *en, const void *buf)
 }
 
 static int
-vol_write(struct backend *b, const void *buf, uint64_t offset, size_t len,
-    bool fua)
+locked_op(struct backend *b, struct entry en, const void *buf)
 {
 	struct vol *v = vol_of(b);
-	struct entry en = { .op = OP_WRITE, .durable = fua, .offset = offset,
-	    .len = len };
 	int e;
 
 	pthread_mutex_lock(&v->lock);
@@ -303,30 +300,25 @@ vol_write(struct backend *b, const void *buf, uint64_t offset, size_t len,
 }
 
 static int
+vol_write(struct backend *b, const void *buf, uint64_t offset, size_t len,
+    bool fua)
+{
+	return locked_op(b, (struct entry){ .op = OP_WRITE, .durable = fua,
+	    .offset = offset, .len = len }, buf);
+}
+
+static int
 vol_trim(struct backend *b, uint64_t offset, uint64_t len)
 {
-	struct vol *v = vol_of(b);
-	struct entry en = { .op = OP_TRIM, .offset = offset, .len = len };
-	int e;
-
-	pthread_mutex_lock(&v->lock);
-	e = cache_op(v, &en, NULL);
-	pthread_mutex_unlock(&v->lock);
-	return e;
+	return locked_op(b, (struct entry){ .op = OP_TRIM, .offset = offset,
+	    .len = len }, NULL);
 }
 
 static int
 vol_zero(struct backend *b, uint64_t offset, uint64_t len, bool may_trim)
 {
-	struct vol *v = vol_of(b);
-	struct entry en = { .op = OP_ZERO, .may_trim = may_trim,
-	    .offset = offset, .len = len };
-	int e;
-
-	pthread_mutex_lock(&v->lock);
-	e = cache_op(v, &en, NULL);
-	pthread_mutex_unlock(&v->lock);
-	return e;
+	return locked_op(b, (struct entry){ .op = OP_ZERO,
+	    .may_trim = may_trim, .offset = offset, .len = len }, NULL);
 }
 
 /* Mapped pages from the map; each run of the others in one backend read. */
@@ -408,15 +400,6 @@ vol_flush(struct backend *b)
 	return e;
 }
 
-static uint64_t
-xorshift(uint64_t *x)
-{
-	*x ^= *x << 13;
-	*x ^= *x >> 7;
-	*x ^= *x << 17;
-	return *x;
-}
-
 /*
  * Block status: a cached page is data (the map knows better than the
  * backend); elsewhere the backend's answer, cut at the next cached page.
@@ -492,8 +475,9 @@ vol_power_cut(struct backend *b, enum lose lose, uint64_t seed,
     struct power_cut *pc)
 {
 	struct vol *v = vol_of(b);
+	struct keep_draw draw;
 	struct entry *en;
-	uint64_t rng = seed | 1, pending = 0, prefix = 0, nth = 0;
+	uint64_t pending = 0;
 	size_t k;
 	bool keep;
 	int e = 0;
@@ -505,19 +489,15 @@ vol_power_cut(struct backend *b, enum lose lose, uint64_t seed,
 		pthread_mutex_unlock(&v->lock);
 		return ENOMEM;
 	}
-	if (lose == LOSE_PREFIX)
-		prefix = xorshift(&rng) % (pending + 1);
+	keep_draw_init(&draw, lose, seed, pending, 0);
 	for (k = 0; e == 0 && k < v->n; k++) {
 		en = &v->journal[k];
 		if (en->durable) {
 			e = apply(v, en);
 			continue;
 		}
-		keep = lose == LOSE_NONE ||
-		    (lose == LOSE_RANDOM && (xorshift(&rng) >> 32 & 1)) ||
-		    (lose == LOSE_PREFIX && nth < prefix);
+		keep = keep_draw_next(&draw);
 		pc->kept[pc->n++] = keep;
-		nth++;
 		if (keep) {
 			pc->kept_ops++;
 			pc->kept_bytes += en->len;

@@ -12,6 +12,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "powercut.h"
+
 struct backend;
 
 /*
@@ -42,14 +44,6 @@ struct backend *backend_log(struct backend *lower, const char *path,
 
 /* What a volatile cache holds unflushed (not durable); 0 for the rest. */
 void backend_pending(struct backend *b, uint64_t *ops, uint64_t *bytes);
-
-/* Which unflushed operations a power cut loses. */
-enum lose {
-	LOSE_ALL,		/* every one */
-	LOSE_NONE,		/* none: all become durable */
-	LOSE_RANDOM,		/* each with probability 1/2 */
-	LOSE_PREFIX,		/* those after a random point in their order */
-};
 
 struct power_cut {
 	uint64_t kept_ops, kept_bytes, lost_ops, lost_bytes;

@@ -87,7 +87,7 @@ parse_options(int argc, char **argv, struct options *o)
 	int c;
 
 	o->t.to_end = true;
-	o->t.keep = KEEP_NONE;
+	o->t.lose = LOSE_ALL;
 	while ((c = getopt_long(argc, argv, "hV", long_options, NULL)) != -1) {
 		switch (c) {
 		case OPT_FLUSH:
@@ -101,19 +101,19 @@ parse_options(int argc, char **argv, struct options *o)
 			break;
 		case OPT_LOSE:
 			o->lose_given = true;
-			if (strcmp(optarg, "all") == 0) o->t.keep = KEEP_NONE;
-			else if (strcmp(optarg, "none") == 0) o->t.keep = KEEP_ALL;
+			if (strcmp(optarg, "all") == 0) o->t.lose = LOSE_ALL;
+			else if (strcmp(optarg, "none") == 0) o->t.lose = LOSE_NONE;
 			else if (strcmp(optarg, "random") == 0)
-				o->t.keep = KEEP_RANDOM;
+				o->t.lose = LOSE_RANDOM;
 			else if (strcmp(optarg, "prefix") == 0)
-				o->t.keep = KEEP_PREFIX;
+				o->t.lose = LOSE_PREFIX;
 			else
 				die(EXIT_USAGE, "--lose: all, none, random or "
 				    "prefix, not '%s'", optarg);
 			break;
 		case OPT_KEEP:
 			o->lose_given = true;
-			o->t.keep = KEEP_FIRST;
+			o->t.lose = LOSE_AFTER;
 			o->t.first = number("--keep", optarg);
 			break;
 		case OPT_SEED: o->t.seed = number("--seed", optarg); break;

@@ -163,15 +163,6 @@ drop_epoch(struct walk *w)
 	w->n = 0;
 }
 
-static uint64_t
-xorshift(uint64_t *x)
-{
-	*x ^= *x << 13;
-	*x ^= *x >> 7;
-	*x ^= *x << 17;
-	return *x;
-}
-
 /*
  * Ends the epoch: applies, in order, what its end keeps (cut: a power
  * cut's entry, or NULL; t: a crash target, or NULL for a flush).
@@ -180,8 +171,8 @@ static int
 end_epoch(struct walk *w, const struct wl_entry *cut,
     const struct replay_target *t, struct replay_result *r)
 {
-	uint64_t rng = t != NULL ? t->seed | 1 : 1, nth = 0, volatile_ops = 0;
-	uint64_t prefix = 0;
+	uint64_t volatile_ops = 0;
+	struct keep_draw draw;
 	struct wl_entry *e;
 	bool keep;
 	size_t k;
@@ -189,25 +180,16 @@ end_epoch(struct walk *w, const struct wl_entry *cut,
 
 	for (k = 0; k < w->n; k++)
 		volatile_ops += !w->epoch[k].fua;
-	if (t != NULL && t->keep == KEEP_PREFIX)
-		prefix = xorshift(&rng) % (volatile_ops + 1);
+	keep_draw_init(&draw, t != NULL ? t->lose : LOSE_NONE,
+	    t != NULL ? t->seed : 0, volatile_ops, t != NULL ? t->first : 0);
 	for (k = 0; st == 0 && k < w->n; k++) {
 		e = &w->epoch[k];
 		if (e->fua)
 			keep = true;
 		else if (cut != NULL)
 			keep = wl_kept(cut, e->seq);
-		else if (t == NULL || t->keep == KEEP_ALL)
-			keep = true;
-		else if (t->keep == KEEP_RANDOM)
-			keep = xorshift(&rng) >> 32 & 1;
-		else if (t->keep == KEEP_PREFIX)
-			keep = nth < prefix;
-		else if (t->keep == KEEP_FIRST)
-			keep = nth < t->first;
 		else
-			keep = false;
-		nth += !e->fua;
+			keep = keep_draw_next(&draw);
 		if (keep && (st = apply(w, e)) == 0)
 			r->applied++;
 		if (!e->fua)

@@ -10,16 +10,15 @@
 #include <stdint.h>
 #include <stdio.h>
 
-/* What a crash keeps of the unflushed operations (FUA writes stay). */
-enum keep { KEEP_NONE, KEEP_ALL, KEEP_RANDOM, KEEP_PREFIX, KEEP_FIRST };
+#include "powercut.h"
 
 struct replay_target {
 	bool to_end;		/* everything logged, nothing lost */
 	uint64_t flush;		/* else: after this many flushes and power cuts */
 	bool crash;		/* then a crash of the operations after it */
-	enum keep keep;
-	uint64_t first;		/* KEEP_FIRST: how many */
-	uint64_t seed;		/* KEEP_RANDOM, KEEP_PREFIX */
+	enum lose lose;		/* what it loses of them (FUA writes stay) */
+	uint64_t first;		/* LOSE_AFTER: how many it keeps */
+	uint64_t seed;		/* LOSE_RANDOM, LOSE_PREFIX */
 };
 
 struct replay_result {
