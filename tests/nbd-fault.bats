@@ -492,8 +492,9 @@ power_cut_rules() {
 	run nbd_raw "$NBD_ADDR" readhex:0:2 readhex:65536:2 readhex:131072:2
 	[ "$output" = $'readhex:0:2: ok aaaa\nreadhex:65536:2: ok dddd\nreadhex:131072:2: ok 0000' ]
 	[ "$(file_hex "$T/disk" 0 2)" = aaaa ]
-	jq -e 'select(.action == "power-cut") | .lost == {"operations": 2, "bytes": 8192} and
-		.kept == {"operations": 0, "bytes": 0} and .command == "read"' "$T/srv.out"
+	jq -e 'select(.action == "power-cut") |
+		.lost == {"operations": 2, "bytes": 8192, "ranges": [[0, 4096], [131072, 4096]]} and
+		.kept == {"operations": 0, "bytes": 0, "ranges": []} and .command == "read"' "$T/srv.out"
 	grep -q 'injecting power-cut: lost 2 operations (8192 bytes), kept 0 (0 bytes) at request read' "$T/srv.err"
 }
 

@@ -179,7 +179,7 @@ log_power_cut(struct backend *b, enum lose lose, uint64_t seed,
 	    PRIu64 ",\"kept\":[", ++l->seq, ++l->flushes);
 	/* The cache's unflushed operations are ours, in the same order. */
 	for (k = 0; k < pc->n && k < l->n; k++) {
-		if (!pc->kept[k])
+		if (!pc->ops[k].kept)
 			continue;
 		fprintf(l->log, "%s%" PRIu64, sep, l->unflushed[k]);
 		sep = ",";

@@ -485,7 +485,8 @@ vol_power_cut(struct backend *b, enum lose lose, uint64_t seed,
 	pthread_mutex_lock(&v->lock);
 	for (k = 0; k < v->n; k++)
 		pending += !v->journal[k].durable;
-	if (pending > 0 && (pc->kept = calloc(pending, sizeof(bool))) == NULL) {
+	if (pending > 0 && (pc->ops = calloc(pending, sizeof(*pc->ops))) ==
+	    NULL) {
 		pthread_mutex_unlock(&v->lock);
 		return ENOMEM;
 	}
@@ -497,7 +498,7 @@ vol_power_cut(struct backend *b, enum lose lose, uint64_t seed,
 			continue;
 		}
 		keep = keep_draw_next(&draw);
-		pc->kept[pc->n++] = keep;
+		pc->ops[pc->n++] = (struct cut_op){ en->offset, en->len, keep };
 		if (keep) {
 			pc->kept_ops++;
 			pc->kept_bytes += en->len;

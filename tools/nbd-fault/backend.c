@@ -333,8 +333,8 @@ backend_power_cut(struct backend *b, enum lose lose, uint64_t seed,
 void
 power_cut_free(struct power_cut *pc)
 {
-	free(pc->kept);
-	pc->kept = NULL;
+	free(pc->ops);
+	pc->ops = NULL;
 	pc->n = 0;
 }
 

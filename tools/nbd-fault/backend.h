@@ -47,8 +47,11 @@ void backend_pending(struct backend *b, uint64_t *ops, uint64_t *bytes);
 
 struct power_cut {
 	uint64_t kept_ops, kept_bytes, lost_ops, lost_bytes;
-	/* Whether each unflushed operation was kept, in order (malloc'd). */
-	bool *kept;
+	/* Each unflushed operation, in order, and whether it was kept. */
+	struct cut_op {
+		uint64_t offset, length;
+		bool kept;
+	} *ops;
 	size_t n;
 };
 

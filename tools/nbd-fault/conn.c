@@ -115,6 +115,26 @@ errno_name(uint32_t e)
 }
 
 /*
+ * What a power cut kept or lost: how many operations and bytes, and the
+ * [offset, length] of each, in the order the client sent them.
+ */
+static json_t *
+cut_json(const struct power_cut *pc, bool kept)
+{
+	json_t *ranges = json_array();
+	size_t k;
+
+	for (k = 0; k < pc->n; k++)
+		if (pc->ops[k].kept == kept)
+			json_array_append_new(ranges, json_pack("[I,I]",
+			    (json_int_t)pc->ops[k].offset,
+			    (json_int_t)pc->ops[k].length));
+	return json_pack("{s:I,s:I,s:o}", "operations", (json_int_t)(kept ?
+	    pc->kept_ops : pc->lost_ops), "bytes", (json_int_t)(kept ?
+	    pc->kept_bytes : pc->lost_bytes), "ranges", ranges);
+}
+
+/*
  * One line on stderr per injection and, with --log-json, one JSON object
  * on stdout.  The compatible mode prints only what the injector prints.
  */
@@ -156,12 +176,8 @@ log_injection(struct conn *c, const struct message *m, const struct rule *r,
 	if (r->action == ACT_DELAY)
 		json_object_set_new(j, "delay_ms", json_integer(r->delay_ms));
 	if (pc != NULL) {
-		json_object_set_new(j, "kept", json_pack("{s:I,s:I}",
-		    "operations", (json_int_t)pc->kept_ops, "bytes",
-		    (json_int_t)pc->kept_bytes));
-		json_object_set_new(j, "lost", json_pack("{s:I,s:I}",
-		    "operations", (json_int_t)pc->lost_ops, "bytes",
-		    (json_int_t)pc->lost_bytes));
+		json_object_set_new(j, "kept", cut_json(pc, true));
+		json_object_set_new(j, "lost", cut_json(pc, false));
 	}
 	if (cmd != NULL) {
 		json_object_set_new(j, "command", json_string(cmd));
