@@ -238,6 +238,18 @@ bad_config() {
 		"bad.ini:12: disk_backend: $T/c/nope: No such file or directory"
 }
 
+@test "disk_cache: durable or volatile[:MAX], with a disk; --list shows it" {
+	bad_config $'[target t]\nkernel = vmlinuz\ndisk = none\ndisk_cache = flaky\n[target u]\nimage = disk.img\ndisk_cache = volatile' \
+		"bad.ini:4: disk_cache: 'flaky' is not durable, volatile or volatile:MAX" \
+		"bad.ini:7: disk_cache: needs disk"
+	printf '[target t]\nkernel = vmlinuz\ndisk = none\ndisk_cache = volatile:512M\n' >"$T/c/ok.ini"
+	run --separate-stderr qemu-launch --config "$T/c/ok.ini" --list
+	[ "$status" -eq 0 ] || { echo "$stderr"; return 1; }
+	jq -e '.disk.cache == "volatile:512M"' <<<"$output"
+	run --separate-stderr qemu-launch --config "$T/c/ok.ini" --disk-cache durable --list
+	jq -e '.disk.cache == "durable"' <<<"$output"
+}
+
 @test "config errors name file:line: a kernel of another architecture without its initrd" {
 	local other=aarch64
 	[ "$(uname -m)" != aarch64 ] || other=x86_64
@@ -272,7 +284,8 @@ bad_config() {
 		.mounts == [{"host": ($t + "/data"), "guest": "/mnt/data", "writable": false},
 		            {"host": ($t + "/scratch"), "guest": "/mnt/scratch", "writable": true}] and
 		.command == null and .qemu_command == "qemu-system-x86_64" and
-		.disk == {"rules": ($t + "/rules.ini"), "backend": "memory", "size": "64M"}' <<<"${lines[0]}"
+		.disk == {"rules": ($t + "/rules.ini"), "backend": "memory", "size": "64M",
+		          "cache": "durable"}' <<<"${lines[0]}"
 	jq -e '.name == "image-bios-x86_64" and .kind == "image" and .image_format == "raw" and
 		.extra_args == ["-device", "virtio-rng-pci", "-name", "golden test"]' <<<"${lines[4]}"
 	jq -e '.name == "image-uefi-aarch64" and .uefi == true and (.bios | endswith("/QEMU_EFI.fd"))
