@@ -380,22 +380,59 @@ apply(struct vol *v, const struct entry *en)
 	return backend_zero(v->lower, en->offset, en->len, en->may_trim);
 }
 
-/* Applies the journal to the backend, in order, then flushes it. */
+/*
+ * Makes the cache durable and empties it: applies, in order, the durable
+ * entries and those lose keeps (a flush keeps all: LOSE_NONE), flushes
+ * the backend, and forgets.  On failure the journal stays, to be applied
+ * again from its start.  pc, if not NULL, learns what was kept and lost.
+ */
+static int
+settle(struct vol *v, enum lose lose, uint64_t seed, struct power_cut *pc)
+{
+	struct keep_draw draw;
+	struct entry *en;
+	uint64_t pending = 0;
+	size_t k;
+	bool keep;
+	int e = 0;
+
+	for (k = 0; k < v->n; k++)
+		pending += !v->journal[k].durable;
+	if (pc != NULL && pending > 0 &&
+	    (pc->ops = calloc(pending, sizeof(*pc->ops))) == NULL)
+		return ENOMEM;
+	keep_draw_init(&draw, lose, seed, pending, 0);
+	for (k = 0; e == 0 && k < v->n; k++) {
+		en = &v->journal[k];
+		keep = en->durable || keep_draw_next(&draw);
+		if (keep)
+			e = apply(v, en);
+		if (pc == NULL || en->durable)
+			continue;
+		pc->ops[pc->n++] = (struct cut_op){ en->offset, en->len, keep };
+		if (keep) {
+			pc->kept_ops++;
+			pc->kept_bytes += en->len;
+		} else {
+			pc->lost_ops++;
+			pc->lost_bytes += en->len;
+		}
+	}
+	if (e == 0)
+		e = backend_flush(v->lower);
+	if (e == 0)
+		e = forget(v);
+	return e;
+}
+
 static int
 vol_flush(struct backend *b)
 {
 	struct vol *v = vol_of(b);
-	size_t k;
-	int e = 0;
+	int e;
 
 	pthread_mutex_lock(&v->lock);
-	for (k = 0; e == 0 && k < v->n; k++)
-		e = apply(v, &v->journal[k]);
-	if (e == 0)
-		e = backend_flush(v->lower);
-	/* On failure the journal stays, to be applied again from its start. */
-	if (e == 0)
-		e = forget(v);
+	e = settle(v, LOSE_NONE, 0, NULL);
 	pthread_mutex_unlock(&v->lock);
 	return e;
 }
@@ -475,43 +512,10 @@ vol_power_cut(struct backend *b, enum lose lose, uint64_t seed,
     struct power_cut *pc)
 {
 	struct vol *v = vol_of(b);
-	struct keep_draw draw;
-	struct entry *en;
-	uint64_t pending = 0;
-	size_t k;
-	bool keep;
-	int e = 0;
+	int e;
 
 	pthread_mutex_lock(&v->lock);
-	for (k = 0; k < v->n; k++)
-		pending += !v->journal[k].durable;
-	if (pending > 0 && (pc->ops = calloc(pending, sizeof(*pc->ops))) ==
-	    NULL) {
-		pthread_mutex_unlock(&v->lock);
-		return ENOMEM;
-	}
-	keep_draw_init(&draw, lose, seed, pending, 0);
-	for (k = 0; e == 0 && k < v->n; k++) {
-		en = &v->journal[k];
-		if (en->durable) {
-			e = apply(v, en);
-			continue;
-		}
-		keep = keep_draw_next(&draw);
-		pc->ops[pc->n++] = (struct cut_op){ en->offset, en->len, keep };
-		if (keep) {
-			pc->kept_ops++;
-			pc->kept_bytes += en->len;
-			e = apply(v, en);
-		} else {
-			pc->lost_ops++;
-			pc->lost_bytes += en->len;
-		}
-	}
-	if (e == 0)
-		e = backend_flush(v->lower);
-	if (e == 0)
-		e = forget(v);
+	e = settle(v, lose, seed, pc);
 	pthread_mutex_unlock(&v->lock);
 	return e;
 }
