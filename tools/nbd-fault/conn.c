@@ -449,7 +449,6 @@ finish(struct conn *c, const struct message *m, const struct rule *r)
 	return CONN_STOP;
 }
 
-
 static bool
 bit_differs(const unsigned char *a, const unsigned char *b, uint64_t bit)
 {
@@ -634,4 +633,24 @@ conn_recv(struct conn *c, const struct message *m, const struct verdict *v,
 		st = recv_bytes(c, p, v->point);
 		return st == CONN_OK ? finish(c, m, r) : st;
 	}
+}
+
+/*
+ * A volatile cache's unflushed writes die with the server, as with the
+ * power: nothing reaches the backend that the client did not flush.
+ */
+void
+server_report_dropped(struct server *srv)
+{
+	uint64_t ops, bytes;
+
+	backend_pending(srv->backend, &ops, &bytes);
+	if (ops == 0)
+		return;
+	server_say(srv, STDERR_FILENO, "nbd-fault: dropped %" PRIu64
+	    " unflushed operation%s (%" PRIu64 " bytes) on shutdown", ops,
+	    ops == 1 ? "" : "s", bytes);
+	if (srv->log_json)
+		server_say(srv, STDOUT_FILENO, "{\"dropped\":{\"operations\":%"
+		    PRIu64 ",\"bytes\":%" PRIu64 "}}", ops, bytes);
 }

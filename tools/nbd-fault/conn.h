@@ -93,6 +93,9 @@ enum conn_status conn_peek(struct conn *c, void *buf, size_t len,
 enum conn_status conn_send_raw(struct conn *c, struct iovec *iov, int iovcnt);
 enum conn_status conn_discard(struct conn *c, uint64_t len);
 
+/* At the end: what a volatile cache drops, said on stderr (and as JSON). */
+void server_report_dropped(struct server *srv);
+
 /* A line on stdout or stderr, whole, from any thread. */
 void server_say(struct server *srv, int fd, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));

@@ -317,26 +317,6 @@ announce(const struct options *o, const char *bound)
 	json_decref(j);
 }
 
-/*
- * A volatile cache's unflushed writes die with the server, as with the
- * power: nothing reaches the backend that the client did not flush.
- */
-static void
-report_dropped(struct server *srv)
-{
-	uint64_t ops, bytes;
-
-	backend_pending(srv->backend, &ops, &bytes);
-	if (ops == 0)
-		return;
-	server_say(srv, STDERR_FILENO, "nbd-fault: dropped %" PRIu64
-	    " unflushed operation%s (%" PRIu64 " bytes) on shutdown", ops,
-	    ops == 1 ? "" : "s", bytes);
-	if (srv->log_json)
-		server_say(srv, STDOUT_FILENO, "{\"dropped\":{\"operations\":%"
-		    PRIu64 ",\"bytes\":%" PRIu64 "}}", ops, bytes);
-}
-
 int
 main(int argc, char **argv)
 {
@@ -420,7 +400,7 @@ main(int argc, char **argv)
 		}
 	}
 	close(lfd);
-	report_dropped(&o.srv);
+	server_report_dropped(&o.srv);
 	/* The injector leaves its socket file; a full server cleans up. */
 	if (addr.is_unix && !o.compat)
 		unlink(addr.path);
