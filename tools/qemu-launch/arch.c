@@ -1,6 +1,7 @@
 /*
  * arch: the per-architecture table (vmtest's, section 11 of the
- * reference, and the firmware paths of Debian and vmtest).
+ * reference, the firmware paths of Debian and vmtest, and each kernel's
+ * COMMAND_LINE_SIZE from its asm/setup.h).
  */
 #include <string.h>
 #include <sys/utsname.h>
@@ -42,6 +43,7 @@ const struct arch_info arch_table[ARCH_COUNT] = {
 		 * 200 ms per virtio device under TCG; virtio uses MSI-X.
 		 */
 		.boot_args = "acpi=noirq",
+		.cmdline_size = 2048,
 		.firmware = x86_64_firmware, .firmware_package = "ovmf",
 	},
 	[ARCH_AARCH64] = {
@@ -52,13 +54,18 @@ const struct arch_info arch_table[ARCH_COUNT] = {
 		 * the time, with pointer authentication still there.
 		 */
 		.tcg_cpu = "max,pauth-impdef=on", .console = "ttyAMA0",
-		.earlyprintk = "earlycon",
+		.earlyprintk = "earlycon", .cmdline_size = 2048,
 		.firmware = aarch64_firmware,
 		.firmware_package = "qemu-efi-aarch64",
 	},
 	[ARCH_RISCV64] = {
 		.name = "riscv64", .machine = "virt",
 		.tcg_cpu = "rv64,sscofpmf=true", .console = "ttyS0",
+		/*
+		 * asm-generic's 512; later kernels take 1024.  The smaller,
+		 * so that no kernel cuts the line.
+		 */
+		.cmdline_size = 512,
 		/* EDK2 runs after OpenSBI, which -bios would replace. */
 		.uefi_pflash = true,
 		.firmware = riscv64_firmware,
@@ -67,6 +74,7 @@ const struct arch_info arch_table[ARCH_COUNT] = {
 	[ARCH_S390X] = {
 		.name = "s390x", .machine = "s390-ccw-virtio",
 		.tcg_cpu = "max", .console = "ttysclp0", .ccw = true,
+		.cmdline_size = 4096,
 	},
 };
 

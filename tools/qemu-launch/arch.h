@@ -22,6 +22,7 @@ struct arch_info {
 	const char *console;		/* the kernel's console device */
 	const char *earlyprintk;	/* more of the command line, or NULL */
 	const char *boot_args;	/* kernel arguments this arch always gets */
+	unsigned cmdline_size;	/* the kernel's COMMAND_LINE_SIZE, NUL included */
 	bool ccw;			/* s390x: no PCI, virtio over CCW */
 	bool uefi_pflash;		/* firmware as pflash, not -bios */
 	const char *const *firmware;	/* UEFI firmware to look for, or NULL */

@@ -14,6 +14,7 @@
  * - mounts in guest path order with tags mount0, mount1...; no output
  *   port, as qga-exec streams through guest files.
  */
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -133,6 +134,26 @@ add_9p(struct strv *s, const struct target *t, const char *id,
 }
 
 /*
+ * A path as a vm.* value: every byte but a few that are safe everywhere
+ * as %HH, '%' included, which vm-init decodes.  Blanks and quotes would
+ * split or end the word, the kernel takes 0xA0 for a blank too (so no
+ * byte over 0x7f is left as it is), and ':' is vm.mount's separator.
+ */
+static void
+put_encoded(FILE *f, const char *s)
+{
+	static const char safe[] = "abcdefghijklmnopqrstuvwxyz"
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789/._-+,=@~";
+
+	for (; *s != '\0'; s++) {
+		if (strchr(safe, *s) != NULL)
+			fputc(*s, f);
+		else
+			fprintf(f, "%%%02X", (unsigned char)*s);
+	}
+}
+
+/*
  * vmtest's command line without what vm-init now does (rootfstype,
  * rootflags, rw, init=), with vm-init's keys, and quiet: loglevel=4
  * keeps boot messages off a serial console that costs real time under
@@ -157,9 +178,12 @@ argv_cmdline(const struct target *t, const struct plan *p)
 	if (a->boot_args != NULL)
 		fprintf(f, " %s", a->boot_args);
 	fprintf(f, " vm.root=%s vm.share=%s", TAG_ROOT, TAG_SHARE);
-	for (i = 0; i < t->nmount; i++)
-		fprintf(f, " vm.mount=mount%zu:%s%s", i, t->mount[i].guest,
-		    t->mount[i].writable ? "" : ":ro");
+	for (i = 0; i < t->nmount; i++) {
+		fprintf(f, " vm.mount=mount%zu:", i);
+		put_encoded(f, t->mount[i].guest);
+		if (!t->mount[i].writable)
+			fputs(":ro", f);
+	}
 	if (p->interactive)
 		fprintf(f, " vm.interactive=1");
 	if (args != NULL && *args != '\0')
@@ -167,6 +191,56 @@ argv_cmdline(const struct target *t, const struct plan *p)
 	if (fclose(f) != 0)
 		die(EXIT_USAGE, "out of memory");
 	return line;
+}
+
+/* The length of t's command line with nmount mounts and its tail. */
+static size_t
+cmdline_length(const struct target *t, size_t nmount, bool tail)
+{
+	struct target part = *t;
+	struct plan p = { .interactive = tail };
+	size_t len;
+	char *line;
+
+	part.nmount = nmount;
+	if (!tail)
+		part.set[KEY_KERNEL_ARGS].value = NULL;
+	line = argv_cmdline(&part, &p);
+	len = strlen(line);
+	free(line);
+	return len;
+}
+
+int
+argv_cmdline_check(const struct target *t)
+{
+	const struct arch_info *a = &arch_table[t->arch];
+	const struct setting *args = &t->set[KEY_KERNEL_ARGS];
+	const struct mount *m;
+	char where[PATH_MAX + 32];
+	size_t len, max = a->cmdline_size - 1, before, after, i;
+
+	if ((len = cmdline_length(t, t->nmount, true)) <= max)
+		return 0;
+	/* Named at the word that crosses the limit, in the line's order. */
+	before = cmdline_length(t, 0, false);
+	for (i = 0; i < t->nmount; i++, before = after) {
+		if ((after = cmdline_length(t, i + 1, false)) <= max)
+			continue;
+		m = &t->mount[i];
+		error_msg("%s: mounts: guest path '%.60s%s' takes %zu bytes of "
+		    "the kernel command line, encoded, which makes it %zu bytes "
+		    "long; a %s kernel keeps %zu",
+		    origin_text(&m->at, where, sizeof(where)), m->guest,
+		    strlen(m->guest) > 60 ? "..." : "", after - before, len,
+		    a->name, max);
+		return 1;
+	}
+	error_msg("%s: %sthe kernel command line would be %zu bytes long; a "
+	    "%s kernel keeps %zu", origin_text(args->value != NULL ? &args->at :
+	    &t->at, where, sizeof(where)), args->value != NULL ?
+	    "kernel_args: " : "", len, a->name, max);
+	return 1;
 }
 
 /* Either quoted for a shell or not needing it: vm-initrd's command. */
@@ -321,7 +395,7 @@ argv_json(const struct strv *s)
 	size_t i;
 
 	for (i = 0; i < s->n; i++)
-		json_array_append_new(a, json_string(s->v[i]));
+		json_array_append_new(a, json_text(s->v[i]));
 	return a;
 }
 

@@ -56,8 +56,21 @@ struct plan {
 void argv_build(const struct target *t, const struct plan *p,
     struct strv *out);
 
-/* The kernel command line of a kernel target (malloc'd). */
+/*
+ * The kernel command line of a kernel target (malloc'd).  A guest path
+ * goes on it percent-encoded (every byte but letters, digits and
+ * "/._-+,=@~"), so it may hold any byte; vm-init decodes it.
+ */
 char *argv_cmdline(const struct target *t, const struct plan *p);
+
+/*
+ * Whether a kernel target's command line fits its arch's
+ * COMMAND_LINE_SIZE: the kernel would cut a longer one without a word.
+ * Counted with vm.interactive=1, the longest any plan makes it.  A line
+ * too long is reported once, at the mount (else kernel_args) whose word
+ * crosses the limit.  Returns the number of problems, 0 or 1.
+ */
+int argv_cmdline_check(const struct target *t);
 
 /* The argv as one JSON array. */
 json_t *argv_json(const struct strv *s);

@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "argv.h"
 #include "ascii.h"
 #include "diag.h"
 #include "parse.h"
@@ -175,77 +176,51 @@ split_words(const char *s, char ***v, size_t *n)
 }
 
 /*
- * A guest path goes on the kernel command line as vm.mount=TAG:PATH[:ro]:
- * it must be absolute and free of what the command line or that form
- * would split at.
+ * A guest path may hold any byte: it goes on the kernel command line
+ * percent-encoded (argv.c).
  */
 static const char *
 guest_path_problem(const char *g)
 {
-	const char *p;
-
 	if (g[0] != '/')
 		return "must be absolute";
 	if (strcmp(g, "/") == 0)
 		return "cannot be / (the root is rootfs)";
-	for (p = g; *p != '\0'; p++)
-		if (ascii_is_space(*p) || *p == ':' || *p == '"' ||
-		    (unsigned char)*p < 0x20)
-			return "cannot hold blanks, ':' or '\"' (it goes on "
-			    "the kernel command line)";
 	return NULL;
 }
 
-/* HOST:GUEST[:rw|:ro], read from the right: GUEST holds no ':'. */
 static int
 resolve_mount(struct target *t, const struct setting *s)
 {
 	struct setting host;
 	struct mount m;
-	char *v = ql_strdup(s->value), *colon, *host_path;
 	const char *problem;
+	char *guest;
 	int errors = 0;
 	size_t i;
 
 	memset(&m, 0, sizeof(m));
 	m.at = s->at;
-	colon = strrchr(v, ':');
-	if (colon != NULL && (strcmp(colon, ":rw") == 0 ||
-	    strcmp(colon, ":ro") == 0)) {
-		m.writable = colon[2] == 'w';
-		*colon = '\0';
-		colon = strrchr(v, ':');
-	}
-	if (colon == NULL || colon == v) {
-		free(v);
-		return bad(&s->at, "mounts: '%s' is not HOST:GUEST[:rw|:ro]",
-		    s->value);
-	}
-	*colon = '\0';
-	if ((problem = guest_path_problem(colon + 1)) != NULL) {
-		errors += bad(&s->at, "mounts: guest path '%s' %s", colon + 1,
+	if ((problem = mount_spec_parse(s->value, &host.value, &guest,
+	    &m.writable)) != NULL)
+		return bad(&s->at, "mounts: '%s': %s", s->value, problem);
+	if ((problem = guest_path_problem(guest)) != NULL)
+		errors += bad(&s->at, "mounts: guest path '%s' %s", guest,
 		    problem);
-		free(v);
-		return errors;
-	}
-	for (i = 0; i < t->nmount; i++) {
-		if (strcmp(t->mount[i].guest, colon + 1) == 0) {
+	for (i = 0; errors == 0 && i < t->nmount; i++)
+		if (strcmp(t->mount[i].guest, guest) == 0)
 			errors += bad(&s->at, "mounts: '%s' is mounted twice",
-			    colon + 1);
-			free(v);
-			return errors;
-		}
-	}
-	host.value = v;
+			    guest);
 	host.at = s->at;
-	host_path = resolve_path(t, &host, "mounts", true, &errors);
-	if (host_path != NULL) {
-		m.host = host_path;
-		m.guest = ql_strdup(colon + 1);
+	if (errors == 0 &&
+	    (m.host = resolve_path(t, &host, "mounts", true, &errors)) != NULL) {
+		m.guest = guest;
+		guest = NULL;
 		t->mount = ql_grow(t->mount, t->nmount + 1, sizeof(*t->mount));
 		t->mount[t->nmount++] = m;
 	}
-	free(v);
+	free(host.value);
+	free(guest);
 	return errors;
 }
 
@@ -527,6 +502,8 @@ target_resolve(struct target *t)
 	else if (t->uefi && t->arch == ARCH_S390X)
 		errors += bad(&s[KEY_UEFI].at, "uefi: there is no UEFI for "
 		    "s390x");
+	if (t->is_kernel && t->arch != ARCH_COUNT)
+		errors += argv_cmdline_check(t);
 	t->memory = s[KEY_MEMORY].value != NULL ? s[KEY_MEMORY].value : "4G";
 	t->kvm_cpu_args = s[KEY_KVM_CPU_ARGS].value != NULL ?
 	    s[KEY_KVM_CPU_ARGS].value : "host";

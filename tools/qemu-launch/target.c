@@ -182,10 +182,131 @@ origin_text(const struct origin *at, char *buf, size_t size)
 	return buf;
 }
 
+static int
+hex_value(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* s[0..n) with its escapes, which were checked, undone (malloc'd). */
+static char *
+unescape(const char *s, size_t n)
+{
+	char *out = ql_grow(NULL, n + 1, 1), *o = out;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (s[i] != '\\')
+			*o++ = s[i];
+		else if (s[i + 1] == 'x') {
+			*o++ = (char)(hex_value(s[i + 2]) * 16 +
+			    hex_value(s[i + 3]));
+			i += 3;
+		} else
+			*o++ = s[++i];
+	}
+	*o = '\0';
+	return out;
+}
+
+const char *
+mount_spec_parse(const char *spec, char **host, char **guest,
+    bool *writable)
+{
+	size_t len = strlen(spec), none = (size_t)-1, last = none,
+	    prev = none, end, i;
+
+	*host = *guest = NULL;
+	*writable = false;
+	for (i = 0; i < len; i++) {
+		if (spec[i] == ':') {
+			prev = last;
+			last = i;
+		}
+		if (spec[i] != '\\')
+			continue;
+		if (spec[i + 1] == ':' || spec[i + 1] == '\\') {
+			i++;
+			continue;
+		}
+		if (spec[i + 1] != 'x' || hex_value(spec[i + 2]) < 0 ||
+		    hex_value(spec[i + 3]) < 0)
+			return "a backslash escapes ':' (\\:), itself (\\\\) "
+			    "or a byte (\\xHH)";
+		if (spec[i + 2] == '0' && spec[i + 3] == '0')
+			return "\\x00 would be a NUL byte";
+		i += 3;
+	}
+	end = len;
+	if (last != none && len - last == 3 && (strcmp(spec + last, ":rw") ==
+	    0 || strcmp(spec + last, ":ro") == 0)) {
+		*writable = spec[last + 2] == 'w';
+		end = last;
+		last = prev;
+	}
+	if (last == none || last == 0)
+		return "not HOST:GUEST[:rw|:ro]";
+	*host = unescape(spec, last);
+	*guest = unescape(spec + last + 1, end - last - 1);
+	return NULL;
+}
+
+/*
+ * Bytes that are not UTF-8 as U+FFFD: JSON strings are Unicode, and
+ * jansson refuses the rest, which would drop the value without a word.
+ */
+json_t *
+json_text(const char *s)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	unsigned cp, need;
+	json_t *j;
+	char *out, *o;
+	size_t k;
+
+	if ((j = json_string(s)) != NULL)
+		return j;
+	o = out = ql_grow(NULL, strlen(s) * 3 + 1, 1);
+	while (*u != '\0') {
+		need = *u < 0x80 ? 0 : *u >= 0xc2 && *u <= 0xdf ? 1 :
+		    *u >= 0xe0 && *u <= 0xef ? 2 : *u >= 0xf0 && *u <= 0xf4 ?
+		    3 : 4;
+		cp = need == 0 ? *u : need == 1 ? *u & 0x1fu : need == 2 ?
+		    *u & 0x0fu : *u & 0x07u;
+		for (k = 1; need < 4 && k <= need; k++) {
+			if ((u[k] & 0xc0) != 0x80)
+				break;
+			cp = cp << 6 | (u[k] & 0x3fu);
+		}
+		/* Overlong, a surrogate, past U+10FFFF, cut short: not UTF-8. */
+		if (need == 4 || k <= need || (need == 2 && cp < 0x800) ||
+		    (need == 3 && (cp < 0x10000 || cp > 0x10ffff)) ||
+		    (cp >= 0xd800 && cp <= 0xdfff)) {
+			memcpy(o, "\xef\xbf\xbd", 3);
+			o += 3;
+			u++;
+			continue;
+		}
+		memcpy(o, u, need + 1);
+		o += need + 1;
+		u += need + 1;
+	}
+	*o = '\0';
+	j = json_string(out);
+	free(out);
+	return j;
+}
+
 static json_t *
 str_or_null(const char *s)
 {
-	return s != NULL ? json_string(s) : json_null();
+	return s != NULL ? json_text(s) : json_null();
 }
 
 json_t *
@@ -195,7 +316,7 @@ target_json(const struct target *t)
 	json_t *o = json_object(), *mounts = json_array(), *extra, *m;
 	size_t i;
 
-	json_object_set_new(o, "name", json_string(t->name));
+	json_object_set_new(o, "name", json_text(t->name));
 	json_object_set_new(o, "kind", json_string(t->is_kernel ? "kernel" :
 	    "image"));
 	json_object_set_new(o, "arch", json_string(arch_table[t->arch].name));
@@ -208,15 +329,15 @@ target_json(const struct target *t)
 	json_object_set_new(o, "image_format", str_or_null(t->image_format));
 	json_object_set_new(o, "uefi", json_boolean(t->uefi));
 	json_object_set_new(o, "bios", str_or_null(t->bios));
-	json_object_set_new(o, "qemu_command", json_string(t->qemu));
+	json_object_set_new(o, "qemu_command", json_text(t->qemu));
 	json_object_set_new(o, "num_cpus", json_integer(t->num_cpus));
-	json_object_set_new(o, "memory", json_string(t->memory));
+	json_object_set_new(o, "memory", json_text(t->memory));
 	json_object_set_new(o, "share", str_or_null(t->share));
 	for (i = 0; i < t->nmount; i++) {
 		m = json_object();
-		json_object_set_new(m, "host", json_string(t->mount[i].host));
+		json_object_set_new(m, "host", json_text(t->mount[i].host));
 		json_object_set_new(m, "guest",
-		    json_string(t->mount[i].guest));
+		    json_text(t->mount[i].guest));
 		json_object_set_new(m, "writable",
 		    json_boolean(t->mount[i].writable));
 		json_array_append_new(mounts, m);
@@ -226,7 +347,7 @@ target_json(const struct target *t)
 		m = json_object();
 		json_object_set_new(m, "rules", str_or_null(t->disk_rules));
 		json_object_set_new(m, "backend",
-		    json_string(t->disk_backend));
+		    json_text(t->disk_backend));
 		json_object_set_new(m, "size", json_string(t->disk_size));
 		json_object_set_new(m, "cache", json_string(t->disk_cache !=
 		    NULL ? t->set[KEY_DISK_CACHE].value : "durable"));
@@ -235,9 +356,9 @@ target_json(const struct target *t)
 		json_object_set_new(o, "disk", json_null());
 	extra = json_array();
 	for (i = 0; i < t->nextra_args; i++)
-		json_array_append_new(extra, json_string(t->extra_args[i]));
+		json_array_append_new(extra, json_text(t->extra_args[i]));
 	json_object_set_new(o, "extra_args", extra);
-	json_object_set_new(o, "kvm_cpu_args", json_string(t->kvm_cpu_args));
+	json_object_set_new(o, "kvm_cpu_args", json_text(t->kvm_cpu_args));
 	json_object_set_new(o, "command", str_or_null(s[KEY_COMMAND].value));
 	return o;
 }

@@ -125,6 +125,22 @@ void *ql_grow(void *p, size_t n, size_t size);
 /* "FILE:LINE" or "--flag" for messages, into buf. */
 const char *origin_text(const struct origin *at, char *buf, size_t size);
 
+/*
+ * A mounts value (or --mount), HOST:GUEST[:rw|:ro], split and with its
+ * escapes undone into *host and *guest (malloc'd).  It is read from the
+ * right: ":rw" or ":ro" at the very end is the mode (read-only without
+ * it), and the last ':' before that splits, so HOST may hold a ':' as it
+ * is.  A backslash escapes: "\:" is a ':' that does not split (how GUEST
+ * holds one, or a GUEST that ends in ":rw"), "\\" a backslash, "\xHH"
+ * the byte HH, for what an INI value cannot hold (a newline, blanks at
+ * its ends).  Returns NULL, or what is wrong (and *host, *guest NULL).
+ */
+const char *mount_spec_parse(const char *spec, char **host, char **guest,
+    bool *writable);
+
+/* s as a JSON string; bytes that are not UTF-8 become U+FFFD. */
+json_t *json_text(const char *s);
+
 /* All resolved settings as one JSON object, for --list. */
 json_t *target_json(const struct target *t);
 

@@ -68,7 +68,65 @@ parse_bool(const char *v, bool *b)
 	return -1;
 }
 
-/* TAG:PATH[:ro|:rw], PATH absolute. */
+static int
+hex_value(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/*
+ * What is wrong with the %HH escapes of a value, or NULL.  Checked on
+ * the whole value before any of it is split or decoded, so that a
+ * message can show the word as it was.
+ */
+static const char *
+escape_problem(const char *v)
+{
+	for (; *v != '\0'; v++) {
+		if (*v != '%')
+			continue;
+		if (hex_value(v[1]) < 0 || hex_value(v[2]) < 0)
+			return "'%' must be followed by two hex digits";
+		if (v[1] == '0' && v[2] == '0')
+			return "%00 would be a NUL byte";
+		v += 2;
+	}
+	return NULL;
+}
+
+/*
+ * Decodes %HH in place.  qemu-launch encodes every byte of a path that
+ * the command line could not carry as it is: blanks and quotes split
+ * words, and the kernel takes more bytes for blanks than we do (0xA0,
+ * Latin-1's no-break space); '%' and ':' too, so that a path may hold
+ * them.  The escapes were checked.
+ */
+static void
+decode(char *s)
+{
+	char *o = s;
+
+	for (; *s != '\0'; s++) {
+		if (*s == '%') {
+			*o++ = (char)(hex_value(s[1]) * 16 + hex_value(s[2]));
+			s += 2;
+		} else
+			*o++ = *s;
+	}
+	*o = '\0';
+}
+
+/*
+ * TAG:PATH[:ro|:rw], PATH absolute.  Split at the literal colons first,
+ * then each part decoded: a colon in the tag or path is %3A, so a path
+ * that ends in ":ro" is not taken for the mode.
+ */
 static int
 parse_mount(char *v, struct share *m)
 {
@@ -76,7 +134,7 @@ parse_mount(char *v, struct share *m)
 	size_t len;
 
 	colon = strchr(v, ':');
-	if (colon == NULL || colon == v || colon[1] != '/')
+	if (colon == NULL || colon == v)
 		return -1;
 	*colon = '\0';
 	m->tag = v;
@@ -90,6 +148,10 @@ parse_mount(char *v, struct share *m)
 			*end = '\0';
 		}
 	}
+	decode(v);
+	decode(colon + 1);
+	if (m->path[0] != '/')
+		return -1;
 	return 0;
 }
 
@@ -161,6 +223,7 @@ int
 cmdline_parse(char *text, struct config *c, cmdline_report *report)
 {
 	char *p = text, *w, *v;
+	const char *why;
 	int problems = 0, r;
 
 	while ((w = next_word(&p)) != NULL) {
@@ -180,6 +243,15 @@ cmdline_parse(char *text, struct config *c, cmdline_report *report)
 		v = strchr(w, '=');
 		if (v != NULL)
 			*v++ = '\0';
+		if (v != NULL && (why = escape_problem(v)) != NULL) {
+			report("bad escape on the kernel command line: %s=%s: "
+			    "%s", w, v, why);
+			problems++;
+			continue;
+		}
+		/* A mount's value is split before it is decoded. */
+		if (v != NULL && strcmp(w, "vm.mount") != 0)
+			decode(v);
 		r = parse_key(c, w + 3, v);
 		if (r == -2) {
 			report("unknown key %s on the kernel command line", w);

@@ -43,7 +43,10 @@ void cmdline_defaults(struct config *c);
  * Parses text (modified in place, and pointed into by c) into c, which
  * must hold the defaults.  Words split at blanks outside double quotes,
  * and the quotes are dropped, as the kernel does; parsing stops at "--".
- * A bad word is reported and ignored.  Returns the number of problems.
+ * A vm.* value is percent-decoded (%HH is the byte HH, any case; %00 and
+ * a '%' without two hex digits are bad), vm.mount's after it is split at
+ * its literal colons.  A bad word is reported and ignored.  Returns the
+ * number of problems.
  */
 int cmdline_parse(char *text, struct config *c, cmdline_report *report);
 

@@ -48,7 +48,7 @@ static const char help_text[] =
 "reaps, and powers off when the agent exits.  Settings come from the\n"
 "kernel command line: vm.root=TAG vm.msize=SIZE vm.share=TAG\n"
 "vm.mount=TAG:PATH[:ro] vm.interactive=1 vm.qga=PATH vm.hostname=NAME\n"
-"vm.debug=1, and ro or rw.\n"
+"vm.debug=1, and ro or rw.  Values are percent-decoded: %20 is a blank.\n"
 "\n"
 "  -p, --parse CMDLINE   print the settings CMDLINE gives, one per line, and exit\n"
 "  -h, --help            this help\n"
