@@ -57,13 +57,152 @@ fail(struct reader *r, const char *fmt, ...)
 	r->errors++;
 }
 
-/* "[target NAME]", blanks allowed around; NAME is printable, unblank. */
+static int
+hex_value(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* Appends code point cp to o as UTF-8; returns the end. */
+static char *
+put_utf8(char *o, unsigned long cp)
+{
+	if (cp < 0x80) {
+		*o++ = (char)cp;
+	} else if (cp < 0x800) {
+		*o++ = (char)(0xc0 | cp >> 6);
+		*o++ = (char)(0x80 | (cp & 0x3f));
+	} else if (cp < 0x10000) {
+		*o++ = (char)(0xe0 | cp >> 12);
+		*o++ = (char)(0x80 | (cp >> 6 & 0x3f));
+		*o++ = (char)(0x80 | (cp & 0x3f));
+	} else {
+		*o++ = (char)(0xf0 | cp >> 18);
+		*o++ = (char)(0x80 | (cp >> 12 & 0x3f));
+		*o++ = (char)(0x80 | (cp >> 6 & 0x3f));
+		*o++ = (char)(0x80 | (cp & 0x3f));
+	}
+	return o;
+}
+
+/*
+ * A quoted name, as a TOML basic string: s[0..n) starts after the
+ * opening quote.  The text goes to out (n bytes are enough: no escape is
+ * shorter than what it stands for) with its length in *outlen, and
+ * *used is how much of s the closing quote ends.  Returns NULL or what
+ * is wrong.
+ */
+static const char *
+unquote(const char *s, size_t n, char *out, size_t *outlen, size_t *used)
+{
+	static const char simple[] = "\"\"\\\\b\bt\tn\nf\fr\r";
+	unsigned long cp;
+	size_t i, k, digits;
+	const char *e;
+	char *o = out;
+
+	for (i = 0; i < n; i++) {
+		if (s[i] == '"') {
+			*outlen = (size_t)(o - out);
+			*used = i + 1;
+			return NULL;
+		}
+		if ((unsigned char)s[i] < 0x20 && s[i] != '\t')
+			return "a control character in a quoted name is "
+			    "written as an escape (\\n, \\u0007...)";
+		if (s[i] == 0x7f)
+			return "DEL in a quoted name is written \\u007F";
+		if (s[i] != '\\') {
+			*o++ = s[i];
+			continue;
+		}
+		if (++i == n)
+			break;
+		for (e = simple; *e != '\0' && *e != s[i]; e += 2)
+			;
+		if (*e != '\0') {
+			*o++ = e[1];
+			continue;
+		}
+		if (s[i] != 'u' && s[i] != 'U')
+			return "a backslash escapes \\\" \\\\ \\b \\t \\n \\f "
+			    "\\r \\uXXXX or \\UXXXXXXXX";
+		digits = s[i] == 'u' ? 4 : 8;
+		for (cp = 0, k = 1; k <= digits; k++) {
+			if (i + k >= n || hex_value(s[i + k]) < 0)
+				return "\\u takes 4 hex digits, \\U 8";
+			cp = cp * 16 + (unsigned long)hex_value(s[i + k]);
+		}
+		if (cp == 0)
+			return "a name cannot hold NUL";
+		if ((cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
+			return "an escape that is not a Unicode character "
+			    "(a surrogate, or past U+10FFFF)";
+		o = put_utf8(o, cp);
+		i += digits;
+	}
+	return "the quote is not closed";
+}
+
+/*
+ * NAME of "[target NAME]" (len bytes, blanks at both ends trimmed) into
+ * text, which has len + 1 bytes.  It is any UTF-8 text but NUL, as
+ * vmtest.toml's name = "..." may be.  Bare, it is taken as it is, inner
+ * blanks and all ([target uefi image boots]), and holds no ']', no
+ * control character but a tab, and starts with no '"'.  Quoted, it is a
+ * TOML basic string ([target "a]b"]), for what the bare form cannot
+ * hold.  libinih never sees a header: its own ends at the first ']'.
+ * Returns NULL or what is wrong.
+ */
+static const char *
+target_name(const char *name, size_t len, char *text)
+{
+	const char *problem;
+	size_t n, used, i;
+	json_t *utf8;
+
+	if (name[0] == '"') {
+		if ((problem = unquote(name + 1, len - 1, text, &n,
+		    &used)) != NULL)
+			return problem;
+		if (used + 1 < len)
+			return "text after the closing quote";
+	} else {
+		for (i = 0; i < len; i++) {
+			if (name[i] == ']')
+				return "a ']' needs the quoted form, "
+				    "[target \"...\"]";
+			if (((unsigned char)name[i] < 0x20 && name[i] != '\t') ||
+			    name[i] == 0x7f)
+				return "a control character needs the quoted "
+				    "form, [target \"...\"], and an escape";
+		}
+		memcpy(text, name, len);
+		n = len;
+	}
+	text[n] = '\0';
+	if (n == 0)
+		return "empty (a target needs a name)";
+	/* --list prints it as a JSON string, which must be UTF-8. */
+	if ((utf8 = json_stringn(text, n)) == NULL)
+		return "not UTF-8";
+	json_decref(utf8);
+	return NULL;
+}
+
+/* "[target NAME]", blanks allowed around; see target_name(). */
 static void
 header(struct reader *r, const char *t, size_t n)
 {
-	const char *name;
+	const char *name, *problem;
 	size_t len, i;
-	char *copy;
+	char *text;
 
 	r->in_section = true;
 	r->cur = NULL;
@@ -82,6 +221,10 @@ header(struct reader *r, const char *t, size_t n)
 	}
 	while (n > 0 && ascii_is_space(t[n - 1]))
 		n--;
+	if (n == 6 && strncmp(t, "target", 6) == 0) {
+		fail(r, "[target] needs a name: [target NAME]");
+		return;
+	}
 	if (n < 7 || strncmp(t, "target", 6) != 0 || !ascii_is_space(t[6])) {
 		fail(r, "unknown section [%.*s] (sections are [target NAME])",
 		    (int)n, t);
@@ -90,31 +233,25 @@ header(struct reader *r, const char *t, size_t n)
 	for (name = t + 6; ascii_is_space(*name); name++)
 		;
 	len = n - (size_t)(name - t);
-	for (i = 0; i < len; i++) {
-		if ((unsigned char)name[i] <= ' ' || name[i] == '[' ||
-		    name[i] == ']' || name[i] == '"' || name[i] == 0x7f) {
-			fail(r, "target name '%.*s': blanks, quotes and "
-			    "brackets are not allowed", (int)len, name);
-			return;
-		}
+	text = ql_grow(NULL, len + 1, 1);
+	if ((problem = target_name(name, len, text)) != NULL) {
+		fail(r, "target name %.*s: %s", (int)len, name, problem);
+		free(text);
+		return;
 	}
 	for (i = 0; i < r->c->n; i++) {
-		if (strlen(r->c->targets[i].name) == len &&
-		    strncmp(r->c->targets[i].name, name, len) == 0) {
-			fail(r, "target %.*s is defined twice (first at line "
-			    "%u)", (int)len, name, r->c->targets[i].at.line);
+		if (strcmp(r->c->targets[i].name, text) == 0) {
+			fail(r, "target %s is defined twice (first at line "
+			    "%u)", text, r->c->targets[i].at.line);
+			free(text);
 			return;
 		}
 	}
-	r->c->targets = reallocarray(r->c->targets, r->c->n + 1,
+	r->c->targets = ql_grow(r->c->targets, r->c->n + 1,
 	    sizeof(*r->c->targets));
-	if (r->c->targets == NULL)
-		die(EXIT_USAGE, "out of memory");
 	r->cur = &r->c->targets[r->c->n++];
-	if ((copy = strndup(name, len)) == NULL)
-		die(EXIT_USAGE, "out of memory");
-	target_init(r->cur, copy, r->c->dir);
-	free(copy);
+	target_init(r->cur, text, r->c->dir);
+	free(text);
 	r->cur->at.file = r->c->path;
 	r->cur->at.line = r->lineno;
 }
