@@ -44,7 +44,7 @@ ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow \
 	$(PKG_CFLAGS) $(CFLAGS)
 ALL_LDFLAGS := $(SANFLAGS) -pthread $(LDFLAGS)
 
-TOOLS := qmp-send qga-exec nbd-fault nbd-replay qemu-launch vm-initrd line-window
+TOOLS := qmp-send qga-exec nbd-fault nbd-replay qemu-launch vm-initrd line-window vmtest-report
 LIB_SRCS := $(wildcard lib/*.c)
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 UNIT_SRCS := $(wildcard tests/unit/*.c)
