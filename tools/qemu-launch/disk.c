@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -16,11 +17,12 @@
 #include "launch.h"
 #include "tool.h"
 
-#define STOP_GRACE_MS 2000
+#define DISK_GRACE_MS 2000
 
 /* In the child: nbd-fault, its JSON lines in the log, errors in a file. */
 static void
-child(const struct target *t, const char *rundir, const char *tool)
+child(const struct target *t, const char *rundir, const char *tool,
+    bool detach, pid_t parent)
 {
 	char *log = run_path(rundir, RUN_NBD_LOG);
 	char *err = run_path(rundir, RUN_NBD_ERR);
@@ -33,7 +35,13 @@ child(const struct target *t, const char *rundir, const char *tool)
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	signal(SIGPIPE, SIG_DFL);
+	/* Not the terminal's: a Ctrl-C is ours to turn into a clean stop. */
 	setsid();
+	if (!detach) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (getppid() != parent)
+			_exit(127);
+	}
 	in = open("/dev/null", O_RDONLY);
 	out = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
 	errfd = open(err, O_WRONLY | O_CREAT | O_TRUNC, 0600);
@@ -78,8 +86,9 @@ show_errors(const char *rundir)
 }
 
 pid_t
-disk_start(const struct target *t, const char *rundir)
+disk_start(const struct target *t, const char *rundir, bool detach)
 {
+	pid_t parent = getpid();
 	struct deadline d = deadline_in_ms(DISK_START_TIMEOUT_MS);
 	char *tool = tool_find("nbd-fault"), *pidfile;
 	struct stat st;
@@ -101,7 +110,7 @@ disk_start(const struct target *t, const char *rundir)
 		return -1;
 	}
 	if (pid == 0)
-		child(t, rundir, tool);
+		child(t, rundir, tool, detach, parent);
 	free(tool);
 	/* nbd-fault writes its pidfile once it listens. */
 	while (stat(pidfile, &st) < 0 || st.st_size == 0) {
@@ -130,7 +139,7 @@ disk_start(const struct target *t, const char *rundir)
 void
 disk_stop(pid_t pid)
 {
-	struct deadline d = deadline_in_ms(STOP_GRACE_MS);
+	struct deadline d = deadline_in_ms(DISK_GRACE_MS);
 
 	if (pid <= 0)
 		return;

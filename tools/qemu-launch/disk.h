@@ -5,6 +5,7 @@
 #ifndef QEMU_LAUNCH_DISK_H
 #define QEMU_LAUNCH_DISK_H
 
+#include <stdbool.h>
 #include <sys/types.h>
 
 #include "target.h"
@@ -15,10 +16,10 @@
 /*
  * Starts nbd-fault for t's disk in rundir and returns its pid once it
  * listens, or -1 after saying why (its own error included).  It serves
- * one connection (--once), so it ends when QEMU's ends, and in a session
- * of its own, so it outlives a detaching qemu-launch.
+ * one connection (--once), so it ends when QEMU's ends, in a session of
+ * its own; it outlives a detaching qemu-launch, and dies with any other.
  */
-pid_t disk_start(const struct target *t, const char *rundir);
+pid_t disk_start(const struct target *t, const char *rundir, bool detach);
 
 /* Stops it if it still runs (SIGTERM, SIGKILL after a grace), and reaps it. */
 void disk_stop(pid_t pid);

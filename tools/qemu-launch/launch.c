@@ -28,7 +28,7 @@
 #include "qmp.h"
 #include "sock.h"
 
-#define STOP_GRACE_MS 5000
+
 #define POLL_MS 5
 #define GONE_MS 2000		/* for a QEMU whose QMP failed to exit */
 
@@ -138,18 +138,14 @@ launch_rundir(struct launch *l)
 }
 
 void
-launch_cleanup(struct launch *l)
+launch_remove_rundir(const char *dir, bool made)
 {
 	struct dirent *e;
 	size_t i;
 	DIR *d;
 	int fd;
 
-	if (l->pid > 0)
-		launch_stop(l);
-	if (l->rundir == NULL)
-		return;
-	if (l->made_rundir && (d = opendir(l->rundir)) != NULL) {
+	if (made && (d = opendir(dir)) != NULL) {
 		/* Ours alone: whatever is in it goes (one level deep). */
 		fd = dirfd(d);
 		while ((e = readdir(d)) != NULL)
@@ -157,16 +153,26 @@ launch_cleanup(struct launch *l)
 			    strcmp(e->d_name, "..") != 0)
 				unlinkat(fd, e->d_name, 0);
 		closedir(d);
-		rmdir(l->rundir);
+		rmdir(dir);
 	} else {
 		/* The caller's directory: only the files we made. */
 		for (i = 0; run_files[i] != NULL; i++) {
-			char *p = run_path(l->rundir, run_files[i]);
+			char *p = run_path(dir, run_files[i]);
 
 			unlink(p);
 			free(p);
 		}
 	}
+}
+
+void
+launch_cleanup(struct launch *l)
+{
+	if (l->pid > 0)
+		launch_stop(l, STOP_GRACE_MS);
+	if (l->rundir == NULL)
+		return;
+	launch_remove_rundir(l->rundir, l->made_rundir);
 	free(l->rundir);
 	l->rundir = NULL;
 }
@@ -200,8 +206,8 @@ launch_block_signals(void)
  * Takes a stop signal if one came within ms; 0 if none.  SIGCHLD only
  * ends the wait early, for the caller to reap.
  */
-static int
-take_signal(int64_t ms)
+int
+launch_take_signal(int64_t ms)
 {
 	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000 };
 	int sig;
@@ -210,9 +216,8 @@ take_signal(int64_t ms)
 	return sig == SIGCHLD || sig < 0 ? 0 : sig;
 }
 
-/* Whether QEMU is gone; reaps it and keeps its status if so. */
-static bool
-reaped(struct launch *l)
+bool
+launch_reaped(struct launch *l)
 {
 	pid_t r;
 
@@ -244,7 +249,8 @@ child(const struct launch *l, const struct strv *argv, int errfd, int report,
 		/* Our own Ctrl-C is ours to pass on, as a clean stop. */
 		setpgid(0, 0);
 	if (!l->detach) {
-		prctl(PR_SET_PDEATHSIG, SIGTERM);
+		/* Nothing of a run outlives the qemu-launch that owns it. */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		if (getppid() != parent)
 			_exit(127);
 	}
@@ -346,7 +352,7 @@ await_qmp(struct launch *l, struct deadline d)
 
 	addr.path = run_path(l->rundir, RUN_QMP);
 	for (;;) {
-		if (reaped(l)) {
+		if (launch_reaped(l)) {
 			free(addr.path);
 			return START_DIED;
 		}
@@ -356,7 +362,7 @@ await_qmp(struct launch *l, struct deadline d)
 			free(addr.path);
 			return START_TIMEOUT;
 		}
-		if ((sig = take_signal(POLL_MS)) != 0) {
+		if ((sig = launch_take_signal(POLL_MS)) != 0) {
 			free(addr.path);
 			l->signal = sig;
 			return START_SIGNAL;
@@ -372,8 +378,8 @@ await_qmp(struct launch *l, struct deadline d)
 		return START_READY;
 	/* Most likely QEMU is going: give it a moment rather than guess. */
 	d = deadline_min(d, deadline_in_ms(GONE_MS));
-	while (!reaped(l) && !deadline_passed(d))
-		if ((sig = take_signal(POLL_MS)) != 0) {
+	while (!launch_reaped(l) && !deadline_passed(d))
+		if ((sig = launch_take_signal(POLL_MS)) != 0) {
 			l->signal = sig;
 			return START_SIGNAL;
 		}
@@ -394,24 +400,24 @@ launch_start(struct launch *l, const struct strv *argv)
 	if (spawn(l, argv) < 0)
 		return START_FAILED;
 	for (;;) {
-		if (reaped(l))
+		if (launch_reaped(l))
 			return START_DIED;
 		if (is_socket(l->rundir, RUN_QMP) &&
 		    is_socket(l->rundir, RUN_QGA))
 			break;
 		if (deadline_passed(d)) {
-			launch_stop(l);
+			launch_stop(l, STOP_GRACE_MS);
 			return START_TIMEOUT;
 		}
-		if ((sig = take_signal(POLL_MS)) != 0) {
+		if ((sig = launch_take_signal(POLL_MS)) != 0) {
 			l->signal = sig;
-			launch_stop(l);
+			launch_stop(l, STOP_GRACE_MS);
 			return START_SIGNAL;
 		}
 	}
 	r = await_qmp(l, d);
 	if (r == START_TIMEOUT || r == START_SIGNAL)
-		launch_stop(l);
+		launch_stop(l, STOP_GRACE_MS);
 	return r;
 }
 
@@ -466,12 +472,12 @@ launch_wait(struct launch *l)
 	struct deadline kill_at = DEADLINE_NEVER;
 	int sig;
 
-	while (!reaped(l)) {
+	while (!launch_reaped(l)) {
 		if (deadline_passed(kill_at)) {
 			kill(l->pid, SIGKILL);
 			kill_at = DEADLINE_NEVER;
 		}
-		sig = take_signal(deadline_is_never(kill_at) ? -1 :
+		sig = launch_take_signal(deadline_is_never(kill_at) ? -1 :
 		    deadline_poll_ms(kill_at));
 		if (sig != 0 && l->pid > 0) {
 			/* SIGTERM is QEMU's clean stop, as QMP quit is. */
@@ -485,14 +491,14 @@ launch_wait(struct launch *l)
 }
 
 void
-launch_stop(struct launch *l)
+launch_stop(struct launch *l, int64_t grace_ms)
 {
-	struct deadline d = deadline_in_ms(STOP_GRACE_MS);
+	struct deadline d = deadline_in_ms(grace_ms);
 
-	if (reaped(l))
+	if (launch_reaped(l))
 		return;
 	kill(l->pid, SIGTERM);
-	while (!reaped(l)) {
+	while (!launch_reaped(l)) {
 		if (deadline_passed(d)) {
 			kill(l->pid, SIGKILL);
 			while (waitpid(l->pid, &l->status, 0) < 0 &&
@@ -501,6 +507,66 @@ launch_stop(struct launch *l)
 			l->pid = 0;
 			return;
 		}
-		take_signal(POLL_MS);
+		launch_take_signal(POLL_MS);
 	}
+}
+
+bool
+launch_guest_panicked(const struct launch *l, char *line, size_t size)
+{
+	char *path;
+	FILE *f;
+	bool found = false;
+
+	if (l->rundir == NULL)
+		return false;
+	path = run_path(l->rundir, RUN_SERIAL);
+	f = fopen(path, "re");
+	free(path);
+	if (f == NULL)
+		return false;
+	while (!found && fgets(line, (int)size, f) != NULL)
+		found = strstr(line, "Kernel panic - not syncing") != NULL;
+	fclose(f);
+	line[strcspn(line, "\r\n")] = '\0';
+	return found;
+}
+
+void
+launch_show_console_tail(const struct launch *l, int lines)
+{
+	char *path, buf[16384], *p, *start;
+	ssize_t n;
+	off_t size;
+	int fd;
+
+	if (l->rundir == NULL)
+		return;
+	path = run_path(l->rundir, RUN_SERIAL);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	free(path);
+	if (fd < 0)
+		return;
+	/* The end of a log that may be long: its last lines are in there. */
+	size = lseek(fd, 0, SEEK_END);
+	if (size > (off_t)sizeof(buf) - 1)
+		lseek(fd, size - (off_t)sizeof(buf) + 1, SEEK_SET);
+	else
+		lseek(fd, 0, SEEK_SET);
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return;
+	buf[n] = '\0';
+	p = buf + n;
+	while (p > buf && (p[-1] == '\n' || p[-1] == '\r'))
+		*--p = '\0';
+	for (start = p; start > buf; start--)
+		if (start[-1] == '\n' && --lines == 0)
+			break;
+	note("the guest console's last lines:");
+	for (p = start; *p != '\0'; p++)
+		if (*p != '\r')
+			fputc(*p, stderr);
+	fputc('\n', stderr);
 }

@@ -12,6 +12,9 @@
 
 #include "argv.h"
 
+/* How long QEMU may take over a clean stop before SIGKILL. */
+#define STOP_GRACE_MS 5000
+
 struct launch {
 	/* Set by the caller. */
 	const char *rundir_arg;	/* --rundir, or NULL for a private one */
@@ -50,10 +53,35 @@ int launch_rundir(struct launch *l);
 void launch_cleanup(struct launch *l);
 
 /*
+ * Removes a run directory: all of it if made (ours), else only the files
+ * a run makes.  The janitor calls it too, with no struct launch at hand.
+ */
+void launch_remove_rundir(const char *dir, bool made);
+
+/*
  * Blocks the signals that stop a run; launch_start() and launch_wait()
  * take them synchronously, so none is lost between two checks.
  */
 void launch_block_signals(void);
+
+/*
+ * Takes a stop signal (SIGINT, SIGTERM, SIGHUP) if one comes within ms
+ * (-1: no limit); 0 if none.  A SIGCHLD only ends the wait early.
+ */
+int launch_take_signal(int64_t ms);
+
+/* Whether QEMU is gone; reaps it and keeps its wait status if so. */
+bool launch_reaped(struct launch *l);
+
+/*
+ * Whether the guest kernel panicked, from the serial log; line gets the
+ * panic's line.  (panic=-1 and -no-reboot end QEMU with status 0 on a
+ * panic, as on a power-off: only the log tells them apart.)
+ */
+bool launch_guest_panicked(const struct launch *l, char *line, size_t size);
+
+/* Prints the last lines of the guest's console log on stderr. */
+void launch_show_console_tail(const struct launch *l, int lines);
 
 /*
  * Starts argv in the run directory and waits until QEMU's sockets exist
@@ -76,7 +104,10 @@ void launch_first_error(const struct launch *l, char *buf, size_t size);
  */
 int launch_wait(struct launch *l);
 
-/* Stops QEMU: SIGTERM, then SIGKILL after 5 s, and reaps it. */
-void launch_stop(struct launch *l);
+/*
+ * Stops QEMU: SIGTERM (its clean stop, as QMP quit), SIGKILL after
+ * grace_ms, and reaps it.
+ */
+void launch_stop(struct launch *l, int64_t grace_ms);
 
 #endif
