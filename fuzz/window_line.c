@@ -5,8 +5,11 @@
  * sanitizers, it checks what the window's cursor arithmetic relies on:
  * the text shown is UTF-8 with no control byte, fits in width - 1
  * columns and has no trailing blank; a line fed in pieces shows as it
- * does whole; and a window fed the stream at once (which skips the lines
- * that cannot show) holds the same lines as one fed in pieces.
+ * does whole; a window fed the stream at once (which skips the lines
+ * that cannot show) holds the same lines as one fed in pieces.  And what
+ * --erase relies on: the rows the stream takes on the terminal come out
+ * the same in pieces, never more than it has bytes, the cursor within
+ * the row.
  */
 #include <stdbool.h>
 #include <stdint.h>
@@ -15,6 +18,7 @@
 #include <wchar.h>
 
 #include "../tools/line-window/sanitize.h"
+#include "../tools/line-window/term.h"
 #include "../tools/line-window/window.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
@@ -73,6 +77,26 @@ same_line(const struct san_line *a, const struct san_line *b, int width)
 		abort();
 }
 
+static void
+check_rows(const uint8_t *data, size_t size, int width, size_t step)
+{
+	struct term_text whole, pieces;
+	size_t off, k;
+
+	term_text_init(&whole, width);
+	term_text_feed(&whole, data, size);
+	term_text_init(&pieces, width);
+	for (off = 0; off < size; off += k) {
+		k = size - off < step ? size - off : step;
+		term_text_feed(&pieces, data + off, k);
+	}
+	if (whole.row != pieces.row || whole.col != pieces.col ||
+	    whole.any != (size > 0) || whole.row < 0 ||
+	    (size_t)whole.row > size || whole.col < 0 ||
+	    whole.col > whole.width)
+		abort();
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -97,7 +121,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		k = size - off < step ? size - off : step;
 		k = san_feed(&l, data + off, k, &ended);
 	}
-	if (!ended && l.u8_need > 0)
+	if (!ended && l.dec.u8_need > 0)
 		san_feed(&l, "\n", 1, &ended);
 	san_render(&l, width, piece, sizeof(piece));
 	if (strcmp(whole, piece) != 0)
@@ -116,5 +140,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	same_line(a.cur, b.cur, width);
 	window_free(&a);
 	window_free(&b);
+
+	check_rows(data, size, width, step);
 	return 0;
 }

@@ -14,11 +14,9 @@ teardown() {
 	helpers_teardown
 }
 
-# term [-x COLS] [-y ROWS] [ARG...]: runs line-window ARGs in a fresh
-# terminal, after a line "before", with its input from the FIFO $T/in
-# that fd 7 holds open; $T/pid gets its pid, $T/rc its exit status.
-# $TERM_ENV is added to its environment (NO_COLOR is taken out).
-term() {
+# pane [-x COLS] [-y ROWS] SCRIPT: runs the bash SCRIPT in a fresh
+# terminal, 100x30 unless told.
+pane() {
 	local cols=100 rows=30
 	requires tmux
 	while :; do
@@ -28,19 +26,32 @@ term() {
 		*) break ;;
 		esac
 	done
-	mkfifo "$T/in"
-	exec 7<>"$T/in"
-	cat >"$T/term.sh" <<EOF
-printf 'before\n'
-$(printf '%q ' "$VT_BIN/line-window" "$@") <"$T/in" &
-echo \$! >"$T/pid"
-wait \$!
-echo \$? >"$T/rc"
-exec sleep 600
-EOF
+	printf '%s\n' "$1" >"$T/term.sh"
 	# Not our end of the FIFO: the server would hold it open for good.
 	tmux -S "$T/tmux.sock" -f /dev/null new-session -d -x "$cols" -y "$rows" \
 		"env -u NO_COLOR ${TERM_ENV:-} bash $T/term.sh" 7>&-
+}
+
+# term [-x COLS] [-y ROWS] [ARG...]: runs line-window ARGs in a fresh
+# terminal, after a line "before", with its input from the FIFO $T/in
+# that fd 7 holds open; $T/pid gets its pid, $T/rc its exit status.
+# $TERM_ENV is added to its environment (NO_COLOR is taken out).
+term() {
+	local size=()
+	while :; do
+		case $1 in
+		-x | -y) size+=("$1" "$2"); shift 2 ;;
+		*) break ;;
+		esac
+	done
+	mkfifo "$T/in"
+	exec 7<>"$T/in"
+	pane "${size[@]}" "printf 'before\\n'
+$(printf '%q ' "$VT_BIN/line-window" "$@") <$(printf '%q' "$T/in") &
+echo \$! >$(printf '%q' "$T/pid")
+wait \$!
+echo \$? >$(printf '%q' "$T/rc")
+exec sleep 600"
 	wait_for_path "$T/pid"
 	# Once it runs line-window, its end of the FIFO is open: bytes written
 	# before that would be dropped when fd 7 closes with no reader.
@@ -305,10 +316,152 @@ ended() {
 	run -2 line-window --follow f --pid -1
 	run -2 line-window some-file
 	[[ "$output" == "line-window: error: unexpected argument 'some-file'"* ]]
+	run -2 line-window --erase f -n 3
+	[[ "$output" == "line-window: error: --erase takes no other option" ]]
+	run -2 line-window --erase f --save g
+	run -2 line-window --erase f --keep
+	run -2 line-window --erase f --follow g
 	run -2 line-window --no-such-option
 	[[ "$output" == *"usage: line-window "* ]]
 	run -2 line-window --save "$T/no/such/dir/file" </dev/null
 	[[ "$output" == "line-window: error: $T/no/such/dir/file: No such file or directory" ]]
 	run -0 line-window --version
 	[[ "$output" == "line-window (vmtest-tools) "* ]]
+}
+
+# gone PID: the process has ended, reaped or not (an orphan's zombie may
+# wait for an init that does not reap).
+gone() {
+	local stat
+	stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 0
+	stat=${stat##*) }
+	[ "${stat%% *}" = Z ]
+}
+
+# The driver's fold, by hand: what it printed since "=> target", a line of
+# tabs, one of wide characters and one of combining ones, each wider than
+# the terminal, one exactly as wide, an empty one, escapes and a last line
+# without '\n', all go; the heading stays, and so does what came before.
+@test "--erase takes back what FILE says was printed, at the terminal's width" {
+	pane -x 37 "printf 'before\\n\\033[1m=> target\\033[0m\\n'
+{
+	printf '\\033[1m===> Booting\\033[0m\\n'
+	printf 'word\\t%.0s' {1..12}; echo
+	printf 'ab\\t%.0s' {1..15}; echo
+	printf '\\xe4\\xb8\\xad%.0s' {1..37}; echo
+	printf 'e\\xcc\\x81%.0s' {1..40}; echo
+	printf 'x%.0s' {1..37}; echo
+	echo
+	printf '\\033[2mnote\\033[0m\\r\\n'
+	printf 'no newline at the end'
+} | tee $(printf '%q' "$T/shown")
+$(printf '%q' "$VT_BIN/line-window") --erase $(printf '%q' "$T/shown")
+echo \$? >$(printf '%q' "$T/rc")
+exec sleep 600"
+	ended
+	[ "$status" -eq 0 ]
+	show "$(printf '%s\n' before '=> target')"
+	[ "$(cursor)" = "2 0" ] || { cursor; return 1; }
+}
+
+@test "--erase off a terminal writes nothing; FILE must exist" {
+	printf 'a\nb\n' >"$T/shown"
+	run -0 line-window --erase "$T/shown"
+	[ "$output" = "" ]
+	line-window --erase "$T/shown" >"$T/out"
+	[ ! -s "$T/out" ]
+	run -2 line-window --erase "$T/none"
+	[ "$output" = "line-window: error: $T/none: No such file or directory" ]
+}
+
+@test "--erase of an empty FILE writes nothing, even on a terminal" {
+	: >"$T/shown"
+	pane "printf 'prompt> '
+$(printf '%q' "$VT_BIN/line-window") --erase $(printf '%q' "$T/shown")
+echo \$? >$(printf '%q' "$T/rc")
+exec sleep 600"
+	ended
+	[ "$status" -eq 0 ]
+	show 'prompt>'
+	[ "$(cursor)" = "0 8" ]
+}
+
+@test "--follow ends within 2 s when its parent is SIGKILLed, after draining FILE" {
+	printf 'held\n' >"$T/log"
+	bash -c '"$1" --follow "$2" --save "$3" >/dev/null & echo $! >"$4"; wait' \
+		_ "$VT_BIN/line-window" "$T/log" "$T/saved" "$T/lw.pid" &
+	local parent=$! pid
+	wait_for_content "$T/lw.pid"
+	pid=$(cat "$T/lw.pid")
+	wait_until 10 "held saved" grep -q held "$T/saved"
+	head -c 100000 /dev/urandom >>"$T/log"
+	kill -KILL "$parent"
+	wait "$parent" || true
+	wait_until 2 "line-window to end with its parent" gone "$pid" || {
+		kill -KILL "$pid"
+		return 1
+	}
+	cmp "$T/log" "$T/saved"
+}
+
+@test "--follow on a terminal erases its window when its parent is SIGKILLed" {
+	pane "printf 'before\\n'
+bash -c '\"\$1\" --follow \"\$2\" & echo \$! >\"\$3\"; wait' _ $(printf '%q ' "$VT_BIN/line-window" "$T/log" "$T/pid") &
+echo \$! >$(printf '%q' "$T/parent")
+wait 2>/dev/null
+exec sleep 600"
+	wait_for_content "$T/pid"
+	printf 'line %d\n' 1 2 3 >"$T/log"
+	show "$(echo before; printf 'line %d\n' 1 2 3)"
+	kill -KILL "$(cat "$T/parent")"
+	wait_until 2 "line-window to end with its parent" gone "$(cat "$T/pid")" || {
+		kill -KILL "$(cat "$T/pid")"
+		return 1
+	}
+	show before
+	[ "$(cursor)" = "1 0" ]
+}
+
+@test "on a terminal, SIGTERM ends reading input that never makes it wait" {
+	pane "printf 'before\\n'
+$(printf '%q' "$VT_BIN/line-window") </dev/zero &
+echo \$! >$(printf '%q' "$T/pid")
+wait \$!
+echo \$? >$(printf '%q' "$T/rc")
+exec sleep 600"
+	wait_for_content "$T/pid"
+	wait_until 10 "line-window to start" running_line_window
+	sleep 0.2
+	kill -TERM "$(cat "$T/pid")"
+	wait_until 2 "line-window to end on SIGTERM" test -s "$T/rc" || {
+		kill -KILL "$(cat "$T/pid")"
+		return 1
+	}
+	ended
+	[ "$status" -eq 143 ]
+}
+
+@test "SIGTERM ends reading stdin while a pipe or socket reader stalls" {
+	mkfifo "$T/out"
+	exec 8<>"$T/out"
+	line-window </dev/zero >"$T/out" &
+	local pid=$! rc=0
+	sleep 0.3
+	kill -TERM "$pid"
+	wait_until 2 "line-window to end on SIGTERM" gone "$pid" || {
+		kill -KILL "$pid"
+		return 1
+	}
+	wait "$pid" || rc=$?
+	exec 8<&-
+	[ "$rc" -eq 143 ]
+	# A socket cannot be opened again non-blocking, as a pipe is.
+	run -0 timeout 10 python3 -c '
+import signal, socket, subprocess, sys, time
+a, b = socket.socketpair()
+p = subprocess.Popen([sys.argv[1]], stdin=open("/dev/zero", "rb"), stdout=a)
+time.sleep(0.3)
+p.send_signal(signal.SIGTERM)
+print(p.wait(timeout=2))' "$VT_BIN/line-window"
+	[ "$output" = 143 ]
 }

@@ -37,7 +37,7 @@ bytewise_same(const char *in, size_t n, int width)
 	san_reset(&l);
 	for (i = 0; i < n && !ended; i++)
 		CHECK(san_feed(&l, in + i, 1, &ended) == 1);
-	if (!ended && l.u8_need > 0)
+	if (!ended && l.dec.u8_need > 0)
 		san_feed(&l, "\n", 1, &ended);	/* as san_text finishes */
 	san_render(&l, width, out, sizeof(out));
 	if (strcmp(out, whole) == 0)

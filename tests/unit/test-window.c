@@ -8,6 +8,7 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include "../../tools/line-window/term.h"
 #include "../../tools/line-window/window.h"
 #include "check.h"
 
@@ -191,6 +192,109 @@ terminal(void)
 	close(master);
 }
 
+/*
+ * The row text leaves the cursor on at width columns, the text's first
+ * being 0: what --erase goes up.  Fed whole and a byte at a time, which
+ * must agree.
+ */
+static long
+row_n(const char *s, size_t n, int width)
+{
+	struct term_text whole, bytes;
+	size_t i;
+
+	term_text_init(&whole, width);
+	term_text_feed(&whole, s, n);
+	term_text_init(&bytes, width);
+	for (i = 0; i < n; i++)
+		term_text_feed(&bytes, s + i, 1);
+	if (bytes.row != whole.row || bytes.col != whole.col ||
+	    whole.any != (n > 0))
+		return -1;
+	return whole.row;
+}
+
+static long
+row(const char *s, int width)
+{
+	return row_n(s, strlen(s), width);
+}
+
+/* n copies of s, in a buffer of its own. */
+static char *
+times(const char *s, int n, const char *end)
+{
+	static char buf[4][4096];
+	static int which;
+	char *b = buf[which++ % 4];
+
+	*b = '\0';
+	while (n-- > 0)
+		strcat(b, s);
+	strcat(b, end);
+	return b;
+}
+
+static void
+rows(void)
+{
+	char buf[TERM_BACK_MAX];
+	struct term_text t;
+
+	term_text_init(&t, 80);
+	CHECK(!t.any && t.row == 0);
+	CHECK(row("", 10) == 0);
+	/* A line, an empty line, a last line without '\n'. */
+	CHECK(row("abc\n", 10) == 1);
+	CHECK(row("\n", 10) == 1 && row("\n\n\n", 10) == 3);
+	CHECK(row("abc", 10) == 0);
+	CHECK(row("abc\r\n", 10) == 1);
+	/* A line exactly as wide as the terminal takes one row. */
+	CHECK(row(times("x", 10, "\n"), 10) == 1);
+	CHECK(row(times("x", 10, ""), 10) == 0);
+	CHECK(row(times("x", 11, "\n"), 10) == 2);
+	CHECK(row(times("x", 20, "\n"), 10) == 2);
+	CHECK(row(times("x", 21, "\n"), 10) == 3);
+	CHECK(row(times("x", 21, ""), 10) == 2);
+	CHECK(row(times("x", 10, "\rab\n"), 10) == 1);
+	/* Tabs stop at the multiples of 8 of their row, or its last column. */
+	CHECK(row("\t\t\tx\n", 10) == 1);
+	CHECK(row("ab\tcd\tef\n", 10) == 2);
+	CHECK(row(times("\t", 10, "x"), 37) == 0);
+	CHECK(row(times("\t", 10, "xy"), 37) == 1);
+	CHECK(row(times("word\t", 12, ""), 37) == 2);
+	CHECK(row("1234567\tx\n", 8) == 1);
+	/* Wide characters: two columns, and never across the margin. */
+	CHECK(row(times("\xe4\xb8\xad", 5, "\n"), 10) == 1);
+	CHECK(row(times("\xe4\xb8\xad", 18, ""), 37) == 0);
+	CHECK(row(times("\xe4\xb8\xad", 19, ""), 37) == 1);
+	CHECK(row(times("\xe4\xb8\xad", 37, "\n"), 37) == 3);
+	CHECK(row(times("x", 36, "\xe4\xb8\xad"), 37) == 1);
+	CHECK(row("\xe4\xb8\xad\n\xe4\xb8\xad", 1) == 1);
+	/* Combining characters take no column. */
+	CHECK(row(times("e\xcc\x81", 40, ""), 37) == 1);
+	CHECK(row(times("e\xcc\x81", 37, "\n"), 37) == 1);
+	/* Escape sequences take none either. */
+	CHECK(row("\033[1m=> heading\033[0m\n", 12) == 1);
+	CHECK(row("\033[2m" "0123456789" "\033[0m\n", 10) == 1);
+	CHECK(row("\033]0;a title much longer than the row\007x\n", 10) == 1);
+	/* A progress bar's CR goes back to the start of its row only. */
+	CHECK(row("0123456789012\r50%\n", 10) == 2);
+	/* Backspace goes back a column, even from a full row. */
+	CHECK(row("abc\b\bX\n", 10) == 1);
+	CHECK(row(times("x", 10, "\bY\n"), 10) == 1);
+	/* Bytes that are not UTF-8 take a column each '?'. */
+	CHECK(row("\xff\xff\xff\xff\xff\n", 4) == 2);
+	/* A one-column terminal. */
+	CHECK(row("ab\n", 1) == 2);
+	CHECK(row("ab\n", 0) == 2);	/* no terminal is narrower */
+
+	CHECK(term_back(buf, 0) == 4 && strcmp(buf, "\r\033[J") == 0);
+	CHECK(term_back(buf, 3) == 8 && strcmp(buf, "\r\033[3A\033[J") == 0);
+	CHECK(term_back(buf, 1L << 40) == 11 &&
+	    strcmp(buf, "\r\033[9999A\033[J") == 0);
+}
+
 int
 main(void)
 {
@@ -201,5 +305,6 @@ main(void)
 	frames();
 	skipping();
 	terminal();
+	rows();
 	return check_result();
 }

@@ -4,10 +4,11 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
-#include <time.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include "follow.h"
+#include "signals.h"
 
 void
 follow_init(struct follow *f, const char *path, pid_t pid)
@@ -95,12 +96,11 @@ follow_read(struct follow *f, void *buf, size_t size)
 }
 
 void
-follow_wait(struct follow *f, int timeout_ms, const sigset_t *mask)
+follow_wait(struct follow *f, int timeout_ms)
 {
-	struct timespec ts = { timeout_ms / 1000, timeout_ms % 1000 * 1000000L };
 	struct pollfd pfd = { .fd = f->pidfd, .events = POLLIN };
 
-	if (ppoll(&pfd, f->pidfd >= 0 ? 1 : 0, &ts, mask) > 0)
+	if (sig_wait(&pfd, f->pidfd >= 0 ? 1 : 0, timeout_ms) > 0)
 		f->pid_gone = true;
 	else if (f->pid > 0 && f->pidfd < 0 && kill(f->pid, 0) < 0 &&
 	    errno == ESRCH)

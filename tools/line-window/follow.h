@@ -11,7 +11,6 @@
 
 #include <sys/types.h>
 
-#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -38,10 +37,10 @@ void follow_close(struct follow *f);
 ssize_t follow_read(struct follow *f, void *buf, size_t size);
 
 /*
- * Waits up to timeout_ms for the pid to end, with the signals in mask
- * unblocked meanwhile.  Sets f->pid_gone.
+ * Waits up to timeout_ms for the pid to end, or for a signal
+ * (sig_wait()).  Sets f->pid_gone.
  */
-void follow_wait(struct follow *f, int timeout_ms, const sigset_t *mask);
+void follow_wait(struct follow *f, int timeout_ms);
 
 /* From now on follow_read stops at the size the file has now. */
 void follow_drain(struct follow *f);

@@ -32,10 +32,204 @@ san_locale(void)
 }
 
 void
+san_decoder_reset(struct san_decoder *d)
+{
+	memset(d, 0, sizeof(*d));
+}
+
+void
 san_reset(struct san_line *l)
 {
 	/* Not text[]: a reset per line must stay cheap for short lines. */
 	memset(l, 0, offsetof(struct san_line, text));
+}
+
+static bool
+is_bidi_control(uint32_t cp)
+{
+	/* Reordering the row could pull text across the window's lines. */
+	return cp == 0x061c || cp == 0x200e || cp == 0x200f ||
+	    (cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069);
+}
+
+static void
+put_char(uint32_t cp, struct san_token *t)
+{
+	char *s = t->bytes;
+
+	if (cp < 0xa0 || is_bidi_control(cp))
+		return;		/* C1 controls: some terminals obey them */
+	if ((t->width = wcwidth((wchar_t)cp)) < 0)
+		return;
+	if (cp < 0x800) {
+		s[0] = (char)(0xc0 | cp >> 6);
+		s[1] = (char)(0x80 | (cp & 0x3f));
+		t->len = 2;
+	} else if (cp < 0x10000) {
+		s[0] = (char)(0xe0 | cp >> 12);
+		s[1] = (char)(0x80 | (cp >> 6 & 0x3f));
+		s[2] = (char)(0x80 | (cp & 0x3f));
+		t->len = 3;
+	} else {
+		s[0] = (char)(0xf0 | cp >> 18);
+		s[1] = (char)(0x80 | (cp >> 12 & 0x3f));
+		s[2] = (char)(0x80 | (cp >> 6 & 0x3f));
+		s[3] = (char)(0x80 | (cp & 0x3f));
+		t->len = 4;
+	}
+	t->kind = SAN_CHAR;
+}
+
+/*
+ * A byte of text.  UTF-8 is checked as RFC 3629 has it (no overlong
+ * forms, no surrogates, nothing past U+10FFFF), and each maximal invalid
+ * subsequence becomes one '?', as Unicode recommends: a byte that breaks
+ * a character is decoded again after that character's '?'.
+ */
+static int
+text_byte(struct san_decoder *d, unsigned char c, struct san_token *t)
+{
+	if (d->u8_need > 0) {
+		if (c >= d->u8_lo && c <= d->u8_hi) {
+			d->u8_cp = d->u8_cp << 6 | (c & 0x3f);
+			d->u8_lo = 0x80;
+			d->u8_hi = 0xbf;
+			if (--d->u8_need == 0)
+				put_char(d->u8_cp, t);
+			return 1;
+		}
+		d->u8_need = 0;
+		t->kind = SAN_INVALID;
+		return 0;
+	}
+	if (c >= 0x20 && c < 0x7f) {
+		t->kind = SAN_CHAR;
+		t->bytes[0] = (char)c;
+		t->len = 1;
+		t->width = 1;
+		return 1;
+	}
+	if (c < 0x80) {
+		if (c == '\t')
+			t->kind = SAN_TAB;
+		else if (c == '\r')
+			t->kind = SAN_CR;
+		else if (c == '\b')
+			t->kind = SAN_BACKSPACE;
+		else if (c == ESC)
+			d->state = ST_ESC;
+		return 1;	/* other controls and DEL: dropped */
+	}
+	d->u8_lo = 0x80;
+	d->u8_hi = 0xbf;
+	if (c >= 0xc2 && c <= 0xdf) {
+		d->u8_need = 1;
+		d->u8_cp = c & 0x1f;
+	} else if (c >= 0xe0 && c <= 0xef) {
+		d->u8_need = 2;
+		d->u8_cp = c & 0x0f;
+		if (c == 0xe0)
+			d->u8_lo = 0xa0;	/* overlong */
+		if (c == 0xed)
+			d->u8_hi = 0x9f;	/* surrogates */
+	} else if (c >= 0xf0 && c <= 0xf4) {
+		d->u8_need = 3;
+		d->u8_cp = c & 0x07;
+		if (c == 0xf0)
+			d->u8_lo = 0x90;	/* overlong */
+		if (c == 0xf4)
+			d->u8_hi = 0x8f;	/* past U+10FFFF */
+	} else
+		t->kind = SAN_INVALID;
+	return 1;
+}
+
+/* A byte after ESC: which sequence this is, or its end. */
+static int
+esc_byte(struct san_decoder *d, unsigned char c, struct san_token *t)
+{
+	if (c == '[')
+		d->state = ST_CSI;
+	else if (c == ']' || c == 'P' || c == 'X' || c == '^' || c == '_')
+		d->state = ST_STRING;
+	else if (c >= 0x20 && c <= 0x2f)
+		d->state = ST_ESC_MID;
+	else if ((c >= 0x30 && c <= 0x7e) || c == CAN || c == SUB)
+		d->state = ST_TEXT;
+	else if (c == ESC)
+		d->state = ST_ESC;
+	else if (c == '\r')
+		t->kind = SAN_CR;
+	else if (c >= 0x80) {
+		d->state = ST_TEXT;	/* not an escape after all */
+		return text_byte(d, c, t);
+	}
+	return 1;
+}
+
+static int
+escape_byte(struct san_decoder *d, unsigned char c, struct san_token *t)
+{
+	switch (d->state) {
+	case ST_ESC:
+		return esc_byte(d, c, t);
+	case ST_ESC_MID:
+		if (c >= 0x30 && c <= 0x7e)
+			d->state = ST_TEXT;
+		else if (c < 0x20 || c > 0x2f)
+			return esc_byte(d, c, t);
+		break;
+	case ST_CSI:
+		if (c >= 0x20 && c <= 0x3f)
+			break;		/* parameters, intermediates */
+		if (c >= 0x40 && c <= 0x7e)
+			d->state = ST_TEXT;
+		else if (c == ESC || c == CAN || c == SUB)
+			d->state = c == ESC ? ST_ESC : ST_TEXT;
+		else if (c == '\r')
+			t->kind = SAN_CR;
+		else if (c >= 0x80) {
+			d->state = ST_TEXT;
+			return text_byte(d, c, t);
+		}
+		break;
+	case ST_STRING:
+		if (c == BEL || c == CAN || c == SUB)
+			d->state = ST_TEXT;
+		else if (c == ESC)
+			d->state = ST_STRING_ESC;
+		break;
+	case ST_STRING_ESC:
+		/* ESC \ ends the string; any other escape aborts it. */
+		if (c == '\\')
+			d->state = ST_TEXT;
+		else {
+			d->state = ST_ESC;
+			return esc_byte(d, c, t);
+		}
+		break;
+	}
+	return 1;
+}
+
+int
+san_decode(struct san_decoder *d, unsigned char c, struct san_token *t)
+{
+	t->kind = SAN_NOTHING;
+	if (c == '\n') {
+		/* A line end ends escapes and characters alike. */
+		if (d->u8_need > 0) {
+			d->u8_need = 0;
+			t->kind = SAN_INVALID;
+			return 0;
+		}
+		d->state = ST_TEXT;
+		t->kind = SAN_NEWLINE;
+		return 1;
+	}
+	if (d->state != ST_TEXT)
+		return escape_byte(d, c, t);
+	return text_byte(d, c, t);
 }
 
 static void
@@ -84,186 +278,45 @@ put_tab(struct san_line *l)
 	while (l->cols < to && !l->full);
 }
 
+/* What a token does to the line; true at its end. */
 static bool
-is_bidi_control(uint32_t cp)
+put_token(struct san_line *l, const struct san_token *t)
 {
-	/* Reordering the row could pull text across the window's lines. */
-	return cp == 0x061c || cp == 0x200e || cp == 0x200f ||
-	    (cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069);
-}
-
-static void
-put_char(struct san_line *l, uint32_t cp)
-{
-	char s[4];
-	size_t n;
-	int w;
-
-	if (cp < 0xa0 || is_bidi_control(cp))
-		return;		/* C1 controls: some terminals obey them */
-	if ((w = wcwidth((wchar_t)cp)) < 0)
-		return;
-	if (cp < 0x800) {
-		s[0] = (char)(0xc0 | cp >> 6);
-		s[1] = (char)(0x80 | (cp & 0x3f));
-		n = 2;
-	} else if (cp < 0x10000) {
-		s[0] = (char)(0xe0 | cp >> 12);
-		s[1] = (char)(0x80 | (cp >> 6 & 0x3f));
-		s[2] = (char)(0x80 | (cp & 0x3f));
-		n = 3;
-	} else {
-		s[0] = (char)(0xf0 | cp >> 18);
-		s[1] = (char)(0x80 | (cp >> 12 & 0x3f));
-		s[2] = (char)(0x80 | (cp >> 6 & 0x3f));
-		s[3] = (char)(0x80 | (cp & 0x3f));
-		n = 4;
-	}
-	append(l, s, n, w, false);
-}
-
-static void
-put_invalid(struct san_line *l)
-{
-	l->u8_need = 0;
-	append(l, "?", 1, 1, false);
-}
-
-/*
- * A byte of text.  UTF-8 is checked as RFC 3629 has it (no overlong
- * forms, no surrogates, nothing past U+10FFFF), and each maximal invalid
- * subsequence becomes one '?', as Unicode recommends.
- */
-static void
-text_byte(struct san_line *l, unsigned char c)
-{
-	if (l->u8_need > 0) {
-		if (c >= l->u8_lo && c <= l->u8_hi) {
-			l->u8_cp = l->u8_cp << 6 | (c & 0x3f);
-			l->u8_lo = 0x80;
-			l->u8_hi = 0xbf;
-			if (--l->u8_need == 0)
-				put_char(l, l->u8_cp);
-			return;
-		}
-		put_invalid(l);	/* and c starts afresh */
-	}
-	if (c >= 0x20 && c < 0x7f) {
-		append(l, (const char *)&c, 1, 1, c == ' ');
-		return;
-	}
-	if (c < 0x80) {
-		if (c == '\t')
-			put_tab(l);
-		else if (c == '\r')
-			l->cr = true;
-		else if (c == ESC)
-			l->state = ST_ESC;
-		return;		/* other controls and DEL: dropped */
-	}
-	l->u8_lo = 0x80;
-	l->u8_hi = 0xbf;
-	if (c >= 0xc2 && c <= 0xdf) {
-		l->u8_need = 1;
-		l->u8_cp = c & 0x1f;
-	} else if (c >= 0xe0 && c <= 0xef) {
-		l->u8_need = 2;
-		l->u8_cp = c & 0x0f;
-		if (c == 0xe0)
-			l->u8_lo = 0xa0;	/* overlong */
-		if (c == 0xed)
-			l->u8_hi = 0x9f;	/* surrogates */
-	} else if (c >= 0xf0 && c <= 0xf4) {
-		l->u8_need = 3;
-		l->u8_cp = c & 0x07;
-		if (c == 0xf0)
-			l->u8_lo = 0x90;	/* overlong */
-		if (c == 0xf4)
-			l->u8_hi = 0x8f;	/* past U+10FFFF */
-	} else
-		put_invalid(l);
-}
-
-/* A byte after ESC: which sequence this is, or its end. */
-static void
-esc_byte(struct san_line *l, unsigned char c)
-{
-	if (c == '[')
-		l->state = ST_CSI;
-	else if (c == ']' || c == 'P' || c == 'X' || c == '^' || c == '_')
-		l->state = ST_STRING;
-	else if (c >= 0x20 && c <= 0x2f)
-		l->state = ST_ESC_MID;
-	else if ((c >= 0x30 && c <= 0x7e) || c == CAN || c == SUB)
-		l->state = ST_TEXT;
-	else if (c == ESC)
-		l->state = ST_ESC;
-	else if (c == '\r')
+	switch (t->kind) {
+	case SAN_CHAR:
+		append(l, t->bytes, t->len, t->width,
+		    t->len == 1 && t->bytes[0] == ' ');
+		break;
+	case SAN_INVALID:
+		append(l, "?", 1, 1, false);
+		break;
+	case SAN_TAB:
+		put_tab(l);
+		break;
+	case SAN_CR:
 		l->cr = true;
-	else if (c >= 0x80) {
-		l->state = ST_TEXT;	/* not an escape after all */
-		text_byte(l, c);
+		break;
+	case SAN_NEWLINE:
+		return true;
+	case SAN_NOTHING:
+	case SAN_BACKSPACE:
+		break;		/* the window draws no control */
 	}
-}
-
-static void
-escape_byte(struct san_line *l, unsigned char c)
-{
-	switch (l->state) {
-	case ST_ESC:
-		esc_byte(l, c);
-		break;
-	case ST_ESC_MID:
-		if (c >= 0x20 && c <= 0x2f)
-			break;
-		if (c >= 0x30 && c <= 0x7e)
-			l->state = ST_TEXT;
-		else
-			esc_byte(l, c);
-		break;
-	case ST_CSI:
-		if (c >= 0x20 && c <= 0x3f)
-			break;		/* parameters, intermediates */
-		if (c >= 0x40 && c <= 0x7e)
-			l->state = ST_TEXT;
-		else if (c == ESC || c == CAN || c == SUB)
-			l->state = c == ESC ? ST_ESC : ST_TEXT;
-		else if (c == '\r')
-			l->cr = true;
-		else if (c >= 0x80) {
-			l->state = ST_TEXT;
-			text_byte(l, c);
-		}
-		break;
-	case ST_STRING:
-		if (c == BEL || c == CAN || c == SUB)
-			l->state = ST_TEXT;
-		else if (c == ESC)
-			l->state = ST_STRING_ESC;
-		break;
-	case ST_STRING_ESC:
-		/* ESC \ ends the string; any other escape aborts it. */
-		if (c == '\\')
-			l->state = ST_TEXT;
-		else {
-			l->state = ST_ESC;
-			esc_byte(l, c);
-		}
-		break;
-	}
+	return false;
 }
 
 size_t
 san_feed(struct san_line *l, const void *data, size_t len, bool *ended)
 {
 	const unsigned char *start = data, *p = start, *end = p + len;
+	struct san_token t;
 	unsigned char c;
 
 	*ended = false;
 	if (len > 0)
 		l->started = true;
 	while (p < end) {
-		if (l->clipped && !l->cr && l->state == ST_TEXT) {
+		if (l->clipped && !l->cr && l->dec.state == ST_TEXT) {
 			/*
 			 * Nothing can show any more but after a CR, and an
 			 * escape may hide that CR: a line of any length
@@ -272,23 +325,14 @@ san_feed(struct san_line *l, const void *data, size_t len, bool *ended)
 			 */
 			while (p < end && *p != '\n' && *p != '\r' && *p != ESC)
 				p++;
-			l->u8_need = 0;
+			l->dec.u8_need = 0;
 			if (p == end)
 				break;
 		}
-		c = *p++;
-		if (c == '\n') {
-			/* A line end ends escapes and characters alike. */
-			if (l->u8_need > 0)
-				put_invalid(l);
-			l->state = ST_TEXT;
-			*ended = true;
-			break;
-		}
-		if (l->state != ST_TEXT)
-			escape_byte(l, c);
-		else if (c >= 0x20 && c < 0x7f && l->u8_need == 0 && !l->cr &&
-		    !l->full && l->cols < SAN_COLS && l->len < SAN_BYTES) {
+		c = *p;
+		if (c >= 0x20 && c < 0x7f && l->dec.state == ST_TEXT &&
+		    l->dec.u8_need == 0 && !l->cr && !l->full &&
+		    l->cols < SAN_COLS && l->len < SAN_BYTES) {
 			/* Plain ASCII, the bulk of any log: kept at once. */
 			l->text[l->len++] = (char)c;
 			l->cols++;
@@ -296,8 +340,14 @@ san_feed(struct san_line *l, const void *data, size_t len, bool *ended)
 				l->shown_len = l->len;
 				l->shown_cols = l->cols;
 			}
-		} else
-			text_byte(l, c);
+			p++;
+			continue;
+		}
+		p += san_decode(&l->dec, c, &t);
+		if (put_token(l, &t)) {
+			*ended = true;
+			break;
+		}
 	}
 	return (size_t)(p - start);
 }
@@ -375,7 +425,7 @@ san_text(const void *in, size_t len, int width, char *out, size_t size)
 
 	san_reset(&l);
 	san_feed(&l, in, len, &ended);
-	if (!ended && l.u8_need > 0)
-		put_invalid(&l);	/* the whole line is all there is */
+	if (!ended && l.dec.u8_need > 0)
+		append(&l, "?", 1, 1, false);	/* the line is all there is */
 	return san_render(&l, width, out, size);
 }

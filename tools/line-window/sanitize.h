@@ -13,7 +13,10 @@
  * SAN_BYTES bytes) however long the line grows.
  *
  * A line is fed in pieces of any size; nothing depends on the previous
- * line, since a '\n' ends every escape.  Widths come from wcwidth(), so
+ * line, since a '\n' ends every escape.  Under the line is a decoder of
+ * bytes into characters, tabs, carriage returns and line ends, which
+ * --erase's measure of rows (term.h) shares, so that both follow one set
+ * of rules.  Widths come from wcwidth(), so
  * LC_CTYPE must be a UTF-8 locale (san_locale()); in another locale all
  * non-ASCII characters are dropped.
  */
@@ -28,6 +31,36 @@
 #define SAN_BYTES (4 * SAN_COLS + 64)	/* their bytes, zero-width ones too */
 #define SAN_RENDER_MAX (SAN_BYTES + 4)	/* san_render()'s largest result */
 
+/*
+ * The decoder under both the window's lines and the rows of --erase:
+ * it turns bytes into what a terminal makes of them, one token at a
+ * time, so that what the window shows and what --erase measures follow
+ * the same rules.
+ */
+enum san_kind {
+	SAN_NOTHING,	/* an escape, or a byte or character that is dropped */
+	SAN_CHAR,	/* a character: its UTF-8 and its columns */
+	SAN_INVALID,	/* bytes that are not UTF-8: one '?' */
+	SAN_TAB,
+	SAN_CR,
+	SAN_BACKSPACE,
+	SAN_NEWLINE,
+};
+
+struct san_token {
+	enum san_kind kind;
+	int width;		/* SAN_CHAR: 0, 1 or 2 columns */
+	size_t len;		/* SAN_CHAR: bytes[]'s length */
+	char bytes[4];
+};
+
+struct san_decoder {
+	uint8_t state;		/* in text, or where in an escape */
+	uint8_t u8_need;	/* continuation bytes a character still needs */
+	uint8_t u8_lo, u8_hi;	/* the range the next one must be in */
+	uint32_t u8_cp;		/* the character so far */
+};
+
 struct san_line {
 	size_t len;		/* bytes of text[] */
 	size_t shown_len;	/* bytes up to the last non-blank character */
@@ -36,15 +69,22 @@ struct san_line {
 	bool clipped;		/* ... and non-blank text was lost */
 	bool cr;		/* a '\r' came: the next text replaces the line */
 	bool started;		/* any byte came, visible or not */
-	uint8_t state;		/* in text, or where in an escape */
-	uint8_t u8_need;	/* continuation bytes a character still needs */
-	uint8_t u8_lo, u8_hi;	/* the range the next one must be in */
-	uint32_t u8_cp;		/* the character so far */
+	struct san_decoder dec;
 	char text[SAN_BYTES];	/* UTF-8, no controls, no escapes */
 };
 
 /* Sets LC_CTYPE to a UTF-8 locale; -1 if there is none. */
 int san_locale(void);
+
+/* Makes d ready for a new stream. */
+void san_decoder_reset(struct san_decoder *d);
+
+/*
+ * Decodes byte c into *t.  Returns 1 when c is used up, 0 when it is to
+ * be decoded again: it broke a character, and *t is that character's
+ * '?'.  A '\n' ends any escape or character.
+ */
+int san_decode(struct san_decoder *d, unsigned char c, struct san_token *t);
 
 /* Makes l an empty line. */
 void san_reset(struct san_line *l);

@@ -1,17 +1,14 @@
-#include <sys/ioctl.h>
-
 #include <errno.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "fdio.h"
+#include "term.h"
 #include "window.h"
 
 #define DIM "\033[2m"
 #define UNDIM "\033[0m"
-#define CLEAR_DOWN "\033[J"
 #define WRAP_OFF "\033[?7l"
 #define WRAP_ON "\033[?7h"
 
@@ -101,29 +98,6 @@ window_feed(struct window *w, const void *data, size_t len)
 	}
 }
 
-/* The terminal's columns, and its rows (0 if unknown). */
-static int
-term_size(int fd, int *rows)
-{
-	struct winsize ws;
-	const char *env;
-	char *rest;
-	long v;
-
-	*rows = 0;
-	if (ioctl(fd, TIOCGWINSZ, &ws) == 0) {
-		*rows = ws.ws_row;
-		if (ws.ws_col > 0)
-			return ws.ws_col;
-	}
-	if ((env = getenv("COLUMNS")) != NULL) {
-		v = strtol(env, &rest, 10);
-		if (*env != '\0' && *rest == '\0' && v > 0 && v <= 100000)
-			return (int)v;
-	}
-	return 80;
-}
-
 static char *
 put(char *p, const char *s)
 {
@@ -153,7 +127,7 @@ window_draw(struct window *w)
 	if (show == 0 && w->drawn == 0)
 		return 0;
 
-	need = 64 + (size_t)show * (SAN_RENDER_MAX + 16);
+	need = TERM_BACK_MAX + 16 + (size_t)show * (SAN_RENDER_MAX + 16);
 	if (need > w->frame_cap) {
 		if ((grown = realloc(w->frame, need)) == NULL)
 			return -1;
@@ -161,10 +135,8 @@ window_draw(struct window *w)
 		w->frame_cap = need;
 	}
 	p = w->frame;
-	*p++ = '\r';
-	if (w->drawn > 0)
-		p += sprintf(p, "\033[%dA", w->drawn);
-	p = put(p, CLEAR_DOWN WRAP_OFF);
+	p += term_back(p, w->drawn);
+	p = put(p, WRAP_OFF);
 	for (i = total - show; i < total; i++) {
 		l = i < w->count ? w->ring[(w->head + i) % w->lines] : w->cur;
 		if (w->dim)
@@ -182,12 +154,12 @@ window_draw(struct window *w)
 int
 window_erase(struct window *w)
 {
-	char buf[32];
-	int n;
+	char buf[TERM_BACK_MAX];
+	size_t n;
 
 	if (w->drawn == 0)
 		return 0;
-	n = snprintf(buf, sizeof(buf), "\r\033[%dA" CLEAR_DOWN, w->drawn);
+	n = term_back(buf, w->drawn);
 	w->drawn = 0;
-	return fd_write_all(w->fd, buf, (size_t)n);
+	return fd_write_all(w->fd, buf, n);
 }
