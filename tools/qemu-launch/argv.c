@@ -193,17 +193,18 @@ argv_cmdline(const struct target *t, const struct plan *p)
 	return line;
 }
 
-/* The length of t's command line with nmount mounts and its tail. */
+/* The length of t's command line with its first nmount mounts. */
 static size_t
-cmdline_length(const struct target *t, size_t nmount, bool tail)
+cmdline_length(const struct target *t, size_t nmount, bool interactive,
+    bool args)
 {
 	struct target part = *t;
-	struct plan p = { .interactive = tail };
+	struct plan p = { .interactive = interactive };
 	size_t len;
 	char *line;
 
 	part.nmount = nmount;
-	if (!tail)
+	if (!args)
 		part.set[KEY_KERNEL_ARGS].value = NULL;
 	line = argv_cmdline(&part, &p);
 	len = strlen(line);
@@ -218,14 +219,21 @@ argv_cmdline_check(const struct target *t)
 	const struct setting *args = &t->set[KEY_KERNEL_ARGS];
 	const struct mount *m;
 	char where[PATH_MAX + 32];
-	size_t len, max = a->cmdline_size - 1, before, after, i;
+	size_t len, max = a->cmdline_size - 1, reserve, before, after, i;
 
-	if ((len = cmdline_length(t, t->nmount, true)) <= max)
+	if ((len = cmdline_length(t, t->nmount, true, true)) <= max)
 		return 0;
-	/* Named at the word that crosses the limit, in the line's order. */
-	before = cmdline_length(t, 0, false);
+	/*
+	 * Named at the word that crosses the limit, in the line's order,
+	 * with vm.interactive=1 counted first: it is small, and not the
+	 * user's to shorten.
+	 */
+	reserve = cmdline_length(t, 0, true, false) -
+	    cmdline_length(t, 0, false, false);
+	before = cmdline_length(t, 0, false, false);
 	for (i = 0; i < t->nmount; i++, before = after) {
-		if ((after = cmdline_length(t, i + 1, false)) <= max)
+		after = cmdline_length(t, i + 1, false, false);
+		if (after + reserve <= max)
 			continue;
 		m = &t->mount[i];
 		error_msg("%s: mounts: guest path '%.60s%s' takes %zu bytes of "
