@@ -20,7 +20,7 @@ setup() {
 
 # golden_fixture: $T/g holds targets.ini and every file it names.
 golden_fixture() {
-	mkdir -p "$T/g/rootfs" "$T/g/data" "$T/g/scratch"
+	mkdir -p "$T/g/rootfs" "$T/g/data" "$T/g/scratch" "$T/g/odd dir:50% \"q\"=,x"
 	cp "$GOLDEN/targets.ini" "$T/g/"
 	echo kernel >"$T/g/vmlinuz"
 	echo initrd >"$T/g/initrd.img"
@@ -100,6 +100,16 @@ now() { echo "${EPOCHREALTIME/./}"; } # microseconds
 	[[ "$stderr" == *"s390.ini:4: uefi: there is no UEFI for s390x"* ]]
 }
 
+@test "golden argv: mount paths with blanks, colons, '%', quotes, '=' and ','" {
+	golden_fixture
+	check_golden kernel-paths
+	local argv
+	argv=$(golden_argv kernel-paths)
+	jq -e '.[index("-append") + 1] | endswith(" vm.mount=mount0:/mnt/odd%20dir%3A50%25:ro vm.mount=mount1:/mnt/x%3Arw")' <<<"$argv"
+	jq -e '.[] | select(startswith("local,id=mount0,")) ==
+		"local,id=mount0,path=@T@/odd dir:50% \"q\"=,,x,mount_tag=mount0,security_model=none,multidevs=remap,readonly=on"' <<<"$argv"
+}
+
 @test "every golden file is checked and every target has one" {
 	golden_fixture
 	local n=0 f
@@ -107,14 +117,14 @@ now() { echo "${EPOCHREALTIME/./}"; } # microseconds
 		grep -q "^\[target $(basename "$f" .json)\]" "$GOLDEN/targets.ini"
 		n=$((n + 1))
 	done
-	[ "$n" -eq 11 ]
-	[ "$(grep -c '^\[target ' "$GOLDEN/targets.ini")" -eq 11 ]
+	[ "$n" -eq 12 ]
+	[ "$(grep -c '^\[target ' "$GOLDEN/targets.ini")" -eq 12 ]
 }
 
 @test "--print-argv --shell is one line a shell reads back as the same words" {
 	golden_fixture
 	local name json words
-	for name in kernel-x86_64 image-bios-x86_64 image-uefi-aarch64; do
+	for name in kernel-x86_64 kernel-paths image-bios-x86_64 image-uefi-aarch64; do
 		json=$(cd "$TG" && qemu-launch --config targets.ini --target "$name" --print-argv --accel tcg)
 		line=$(cd "$TG" && qemu-launch --config targets.ini --target "$name" --print-argv --shell --accel tcg)
 		eval "words=($line)"
@@ -166,6 +176,77 @@ now() { echo "${EPOCHREALTIME/./}"; } # microseconds
 		--share "$T/a,b" --print-argv --accel tcg
 	[ "$status" -eq 0 ]
 	jq -e 'any(.[]; test("^local,id=shared,path=.*/a,,b,mount_tag=vmtest-shared"))' <<<"$output"
+}
+
+@test "any byte but NUL in a mount's paths: -virtfs gets the host path, the kernel command line the guest path encoded" {
+	local host guest line words w i vm= virtfs=
+	# A quote, a backslash, a blank, '=', ',', a newline, Latin-1 bytes
+	# (0xA0 is a blank to the kernel), and a '%' that looks like an escape.
+	host=$T/$(printf 'h "q" \\ =,\n\351\240 %%41')
+	guest=$(printf '/mnt/g "q" \\ =,\n\351\240 %%41:ro')
+	mkdir -p "$host"
+	echo k >"$T/vmlinuz"
+	# The flag escapes what would split it: every '\' and ':'.
+	esc() { local v=${1//\\/\\\\}; printf '%s' "${v//:/\\:}"; }
+	line=$(qemu-launch --kernel "$T/vmlinuz" --initrd "$T/vmlinuz" --accel tcg \
+		--mount "$(esc "$host"):$(esc "$guest"):rw" --print-argv --shell)
+	eval "words=($line)"
+	for ((i = 0; i < ${#words[@]}; i++)); do
+		[ "${words[i]}" != -append ] || vm=${words[i + 1]}
+		[[ "${words[i]}" != local,id=mount0,* ]] || virtfs=${words[i]}
+	done
+	[ "$virtfs" = "local,id=mount0,path=${host//,/,,},mount_tag=mount0,security_model=none,multidevs=remap" ]
+	# One word, printable ASCII; decoded, the guest path as it was.
+	w=$(tr ' ' '\n' <<<"$vm" | grep '^vm\.mount=')
+	[ "$w" = "vm.mount=mount0:/mnt/g%20%22q%22%20%5C%20=,%0A%E9%A0%20%2541%3Aro" ]
+	w=${w#vm.mount=mount0:}
+	[ "$(printf '%b' "${w//%/\\x}" | od -An -tx1)" = "$(printf '%s' "$guest" | od -An -tx1)" ]
+	# JSON carries text: the Latin-1 bytes are U+FFFD, and no word is lost.
+	run --separate-stderr qemu-launch --kernel "$T/vmlinuz" --initrd "$T/vmlinuz" --accel tcg \
+		--mount "$(esc "$host"):$(esc "$guest")" --print-argv
+	[ "$status" -eq 0 ]
+	jq -e --argjson n "${#words[@]}" 'length == $n and
+		any(.[]; startswith("local,id=mount0,") and contains("\n\ufffd\ufffd %41,"))' <<<"$output"
+}
+
+@test "mounts: escapes, the mode at the very end, and what is wrong with them named" {
+	mkdir -p "$T/c/a:b" "$T/c/x\\y"
+	echo k >"$T/c/vmlinuz"
+	printf '%s\n' '[target t]' 'kernel = vmlinuz' 'initrd = vmlinuz' \
+		'mounts = a:b:/mnt/1' 'mounts = a\:b:/mnt/2\:rw' 'mounts = x\\y:/mnt/3\x20:rw' >"$T/c/ok.ini"
+	run --separate-stderr qemu-launch --config "$T/c/ok.ini" --list
+	[ "$status" -eq 0 ] || { echo "$stderr"; return 1; }
+	jq -e --arg t "$T/c" '.mounts == [
+		{"host": ($t + "/a:b"), "guest": "/mnt/1", "writable": false},
+		{"host": ($t + "/a:b"), "guest": "/mnt/2:rw", "writable": false},
+		{"host": ($t + "/x\\y"), "guest": "/mnt/3 ", "writable": true}]' <<<"$output"
+	bad_config $'[target t]\nkernel = vmlinuz\nmounts = x\\y:/mnt\nmounts = a:b:/m\\x00\nmounts = /mnt\nmounts = a\\:b:relative:rw' \
+		"bad.ini:3: mounts: 'x\\y:/mnt': a backslash escapes ':' (\\:), itself (\\\\) or a byte (\\xHH)" \
+		"bad.ini:4: mounts: 'a:b:/m\\x00': \\x00 would be a NUL byte" \
+		"bad.ini:5: mounts: '/mnt': not HOST:GUEST[:rw|:ro]" \
+		"bad.ini:6: mounts: guest path 'relative' must be absolute"
+}
+
+@test "a kernel command line longer than the arch keeps is a configuration error naming the mount" {
+	local blanks
+	blanks=$(printf ' %.0s' {1..700})
+	mkdir -p "$T/c"
+	echo k >"$T/c/vmlinuz"
+	# 700 blanks are 2100 bytes encoded: past x86_64's 2047.
+	run --separate-stderr qemu-launch --kernel "$T/c/vmlinuz" --initrd "$T/c/vmlinuz" --accel tcg \
+		--mount "$T/c:/mnt/a" --mount "$T/c:/mnt/b${blanks}c" --print-argv
+	[ "$status" -eq 2 ]
+	[ -z "$output" ]
+	[[ "$stderr" == *"--mount: mounts: guest path '/mnt/b    "*"...' takes 2127 bytes of the kernel command line, encoded, which makes it "*" bytes long; a x86_64 kernel keeps 2047"* ]]
+	# In a file, at its line; kernel_args when the mounts fit.
+	bad_config "[target t]"$'\n'"kernel = vmlinuz"$'\n'"initrd = vmlinuz"$'\n'"mounts = .:/mnt/b${blanks}c" \
+		"bad.ini:4: mounts: guest path '/mnt/b " "a x86_64 kernel keeps 2047"
+	bad_config "[target t]"$'\n'"kernel = vmlinuz"$'\n'"initrd = vmlinuz"$'\n'"arch = riscv64"$'\n'"kernel_args = ${blanks// /x}" \
+		"bad.ini:5: kernel_args: the kernel command line would be " "a riscv64 kernel keeps 511"
+	# Just under the limit is fine.
+	run --separate-stderr qemu-launch --kernel "$T/c/vmlinuz" --initrd "$T/c/vmlinuz" --accel tcg \
+		--mount "$T/c:/mnt/b${blanks:0:550}c" --print-argv
+	[ "$status" -eq 0 ] || { echo "$stderr"; return 1; }
 }
 
 # bad_config TEXT EXPECTED...: writes TEXT as $T/c/bad.ini, expects exit 2
@@ -277,7 +358,7 @@ bad_config() {
 	golden_fixture
 	run --separate-stderr qemu-launch --config "$TG/targets.ini" --list
 	[ "$status" -eq 0 ]
-	[ "${#lines[@]}" -eq 11 ]
+	[ "${#lines[@]}" -eq 12 ]
 	[ "$(jq -r .name <<<"${lines[0]}")" = kernel-x86_64 ]
 	jq -e --arg t "$TG" '.kind == "kernel" and .kernel == $t + "/vmlinuz" and .rootfs == "/" and
 		.share == $t and .num_cpus == 2 and .memory == "4G" and .kvm_cpu_args == "host" and
@@ -299,6 +380,58 @@ bad_config() {
 	run --separate-stderr qemu-launch --config "$T/c/l.ini" --list
 	[ "$status" -eq 0 ]
 	[ "$(jq -r .command <<<"$output")" = $'make ; make check\necho done' ]
+}
+
+@test "target names: blanks inside, the quoted form; --list and --target carry them as they are" {
+	local weird=$'a]b "q" \\ \t\n\u00e9\U0001F600'
+	mkdir -p "$T/c"
+	printf 'QFI\373' >"$T/c/disk.qcow2"
+	echo fw >"$T/c/OVMF.fd"
+	cat >"$T/c/names.ini" <<-'EOF'
+	[target uefi image boots]
+	image = disk.qcow2
+	uefi = true
+	bios = OVMF.fd
+	[target   spaced	out  ]
+	image = disk.qcow2
+	[target "a]b \"q\" \\ \t\n\u00e9\U0001F600"]
+	image = disk.qcow2
+	[target "  outer  "]
+	image = disk.qcow2
+	[target say "hi"]
+	image = disk.qcow2
+	EOF
+	run --separate-stderr qemu-launch --config "$T/c/names.ini" --list
+	[ "$status" -eq 0 ] || { echo "$stderr"; return 1; }
+	jq -se --arg w "$weird" 'map(.name) == ["uefi image boots", "spaced\tout", $w, "  outer  ", "say \"hi\""]' <<<"$output"
+	run --separate-stderr qemu-launch --config "$T/c/names.ini" --target "uefi image boots" --print-argv --accel tcg
+	[ "$status" -eq 0 ] || { echo "$stderr"; return 1; }
+	jq -e --arg fw "$T/c/OVMF.fd" '.[index("-bios") + 1] == $fw' <<<"$output"
+	for name in "$weird" "  outer  " 'say "hi"'; do
+		run --separate-stderr qemu-launch --config "$T/c/names.ini" --target "$name" --print-argv --accel tcg
+		[ "$status" -eq 0 ] || { echo "$name: $stderr"; return 1; }
+	done
+	run --separate-stderr qemu-launch --config "$T/c/names.ini" --target outer --print-argv --accel tcg
+	[ "$status" -eq 2 ]
+}
+
+@test "config errors name file:line: target names empty, unclosed, badly escaped, not UTF-8, or twice" {
+	bad_config "$(printf '%s\n' '[target]' '[target ""]' '[target "a"b]' '[target "abc]' '[target "a\q"]' \
+		'[target "\u12"]' '[target "\uD800"]' '[target "\u0000"]' '[target a]b]' '[target a b]' '[target "a b"]' \
+		$'[target \xff]' $'[target a\x01b]' $'[target "\x01"]')" \
+		"bad.ini:1: [target] needs a name" \
+		'bad.ini:2: target name "": empty' \
+		'bad.ini:3: target name "a"b: text after the closing quote' \
+		'bad.ini:4: target name "abc: the quote is not closed' \
+		'bad.ini:5: target name "a\q": a backslash escapes \" \\ \b \t \n \f \r \uXXXX or \UXXXXXXXX' \
+		'bad.ini:6: target name "\u12": \u takes 4 hex digits, \U 8' \
+		'bad.ini:7: target name "\uD800": an escape that is not a Unicode character' \
+		'bad.ini:8: target name "\u0000": a name cannot hold NUL' \
+		"bad.ini:9: target name a]b: a ']' needs the quoted form" \
+		"bad.ini:11: target a b is defined twice (first at line 10)" \
+		"bad.ini:12: target name "$'\xff'": not UTF-8" \
+		"bad.ini:13: target name a"$'\x01'"b: a control character needs the quoted form" \
+		"bad.ini:14: target name \""$'\x01'"\": a control character in a quoted name is written as an escape"
 }
 
 @test "a bogus kernel: QEMU's own error, exit 69, well under a second, nothing left" {

@@ -131,10 +131,23 @@ setup_file() {
 	mkdir -p "$T/share" "$T/extra"
 	echo shared >"$T/share/file"
 	echo extra >"$T/extra/file"
-	vi_boot vm 'console=ttyS0 panic=-1 quiet vm.mount=extra:/mnt/extra:ro' \
+	# A mount as qemu-launch words it, its paths holding blanks, quotes, a
+	# colon and non-ASCII letters: its vm.mount word and -virtfs option.
+	local odd_host="$T/odd \"dir\" é" odd_word='' odd_virtfs=() argv
+	mkdir -p "$odd_host"
+	echo "through an odd path" >"$odd_host/file"
+	echo k >"$T/stand-in"
+	if argv=$(qemu-launch --kernel "$T/stand-in" --initrd "$T/stand-in" --accel tcg \
+		--mount "$odd_host:/mnt/odd dir\\: ü \"q\"" --print-argv 2>"$T/odd.err"); then
+		odd_word=" $(jq -r '.[index("-append") + 1] | split(" ")[] |
+			select(startswith("vm.mount="))' <<<"$argv")"
+		odd_virtfs=(-virtfs "$(jq -r '.[] | select(startswith("local,id=mount0,"))' <<<"$argv")")
+	fi
+	vi_boot vm "console=ttyS0 panic=-1 quiet vm.mount=extra:/mnt/extra:ro$odd_word" \
 		-serial "file:$T/console.log" \
 		-virtfs "local,id=shared,path=$T/share,mount_tag=vmtest-shared,security_model=none,multidevs=remap" \
-		-virtfs "local,id=extra,path=$T/extra,mount_tag=extra,security_model=none,multidevs=remap"
+		-virtfs "local,id=extra,path=$T/extra,mount_tag=extra,security_model=none,multidevs=remap" \
+		"${odd_virtfs[@]}"
 	# When the guest said it is ready, measured from QEMU's start.
 	if vi_wait_console "$T/console.log" 'vm-init: ready in' 120; then
 		echo $(( $(date +%s%3N) - VI_START )) >"$T/ready-ms"
@@ -150,6 +163,19 @@ teardown_file() {
 }
 
 vexec() { qga-exec --sock "$VM_T/qga.sock" "$@"; }
+
+@test "the kernel command line carries every byte of a path but NUL; bad escapes are named; it fits the arch" {
+	run "$VT_TESTBIN/cmdline-codec"
+	echo "$output"
+	[ "$status" -eq 0 ]
+}
+
+@test "vm-init --parse: percent escapes decoded, a mount's after its split" {
+	run --separate-stderr vm-init --parse 'vm.mount=t:/a%20b%3Aro:ro vm.mount=u:/50%25 vm.qga=/opt%2Fqga'
+	[ "$status" -eq 0 ]
+	[[ "$output" == *$'mount=t:/a b:ro:ro\nmount=u:/50%:rw\n'* ]]
+	[[ "$output" == *$'qga=/opt/qga\n'* ]]
+}
 
 @test "vm-init is one static binary" {
 	requires readelf
@@ -219,8 +245,9 @@ debug=1" ]
 }
 
 @test "vm-init --parse: bad words are named, ignored, and make status 2" {
-	run --separate-stderr vm-init --parse 'vm.msize=12 vm.mount=nopath vm.mount=t:rel vm.qga=rel vm.debug=maybe vm.nokey=1 vm.root= vm.root=good'
+	run --separate-stderr vm-init --parse 'vm.msize=12 vm.mount=nopath vm.mount=t:rel vm.qga=rel vm.debug=maybe vm.nokey=1 vm.root= vm.root=good vm.mount=t:/a%zz'
 	[ "$status" -eq 2 ]
+	[[ "$stderr" == *"bad escape on the kernel command line: vm.mount=t:/a%zz: '%' must be followed by two hex digits"* ]]
 	[[ "$output" == *root=good* ]]
 	[[ "$output" == *msize=auto* ]]
 	[[ "$output" != *mount=* ]]
@@ -229,7 +256,7 @@ debug=1" ]
 	[[ "$stderr" == *"vm.qga=rel"* ]]
 	[[ "$stderr" == *"vm.debug=maybe"* ]]
 	[[ "$stderr" == *"unknown key vm.nokey"* ]]
-	[ "$(grep -c 'vm-init: error:' <<<"$stderr")" -eq 7 ]
+	[ "$(grep -c 'vm-init: error:' <<<"$stderr")" -eq 8 ]
 }
 
 @test "in a guest: the agent answers, in the booted kernel, on the host's files" {
@@ -282,6 +309,18 @@ debug=1" ]
 	[ "$status" -ne 0 ]
 	[[ "$stderr" == *"Read-only file system"* ]]
 	[ ! -e "$VM_T/extra/no" ]
+}
+
+@test "in a guest: a mount whose paths hold blanks, quotes, a colon and non-ASCII letters, as qemu-launch words it" {
+	vi_requires
+	[ -s "$VM_T/odd.err" ] && { cat "$VM_T/odd.err"; return 1; }
+	run vexec --wait 60s -- cat '/mnt/odd dir: ü "q"/file'
+	[ "$status" -eq 0 ] || { echo "$output"; grep -a 'vm-init' "$VM_T/console.log"; return 1; }
+	[ "$output" = "through an odd path" ]
+	# Read-only, as a mount is without :rw.
+	run --separate-stderr vexec -- sh -c 'echo no >"/mnt/odd dir: ü \"q\"/no"'
+	[ "$status" -ne 0 ]
+	[[ "$stderr" == *"Read-only file system"* ]]
 }
 
 @test "in a guest: lo is up, the host name is set, /dev has udev's links" {
