@@ -237,8 +237,8 @@ argv_cmdline_check(const struct target *t)
 			continue;
 		m = &t->mount[i];
 		error_msg("%s: mounts: guest path '%.60s%s' takes %zu bytes of "
-		    "the kernel command line, encoded, which makes it %zu bytes "
-		    "long; a %s kernel keeps %zu",
+		    "the kernel command line, encoded, which makes it %zu "
+		    "bytes long; a %s kernel keeps %zu",
 		    origin_text(&m->at, where, sizeof(where)), m->guest,
 		    strlen(m->guest) > 60 ? "..." : "", after - before, len,
 		    a->name, max);

@@ -212,8 +212,8 @@ resolve_mount(struct target *t, const struct setting *s)
 			errors += bad(&s->at, "mounts: '%s' is mounted twice",
 			    guest);
 	host.at = s->at;
-	if (errors == 0 &&
-	    (m.host = resolve_path(t, &host, "mounts", true, &errors)) != NULL) {
+	if (errors == 0 && (m.host = resolve_path(t, &host, "mounts", true,
+	    &errors)) != NULL) {
 		m.guest = guest;
 		guest = NULL;
 		t->mount = ql_grow(t->mount, t->nmount + 1, sizeof(*t->mount));

@@ -178,8 +178,8 @@ target_name(const char *name, size_t len, char *text)
 			if (name[i] == ']')
 				return "a ']' needs the quoted form, "
 				    "[target \"...\"]";
-			if (((unsigned char)name[i] < 0x20 && name[i] != '\t') ||
-			    name[i] == 0x7f)
+			if (((unsigned char)name[i] < 0x20 &&
+			    name[i] != '\t') || name[i] == 0x7f)
 				return "a control character needs the quoted "
 				    "form, [target \"...\"], and an escape";
 		}

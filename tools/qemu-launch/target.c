@@ -284,7 +284,7 @@ json_text(const char *s)
 				break;
 			cp = cp << 6 | (u[k] & 0x3fu);
 		}
-		/* Overlong, a surrogate, past U+10FFFF, cut short: not UTF-8. */
+		/* Not UTF-8: overlong, surrogate, past U+10FFFF, cut short. */
 		if (need == 4 || k <= need || (need == 2 && cp < 0x800) ||
 		    (need == 3 && (cp < 0x10000 || cp > 0x10ffff)) ||
 		    (cp >= 0xd800 && cp <= 0xdfff)) {
