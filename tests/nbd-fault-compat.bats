@@ -303,6 +303,45 @@ bad_config() {
 	kill -0 "$(peer_pid inj)"
 }
 
+# Stopping: the injector dies of SIGTERM; nbd-fault ends every wait on it
+# and exits 0, as in the full mode.
+
+@test "SIGTERM ends the server within 2 s while a client idles after the handshake" {
+	: >"$T/empty.ini"
+	start_nbd inj "$T/s.sock" "$T/empty.ini"
+	nbd_client client --name foo "$NBD_ADDR" info sleep:30
+	wait_until 10 "the handshake" grep -q '^info: ' "$T/client.out"
+	nbd_term_within inj 2000
+	[ "$NBD_STATUS" -eq 0 ]
+}
+
+@test "SIGTERM ends the server within 2 s in the middle of the handshake" {
+	: >"$T/empty.ini"
+	start_nbd inj "$T/s.sock" "$T/empty.ini"
+	nbd_client client --no-handshake "$NBD_ADDR" recv:18 send:00000000 sleep:30
+	wait_until 10 "the client flags" grep -q '^send:00000000: ok' "$T/client.out"
+	nbd_term_within inj 2000
+	[ "$NBD_STATUS" -eq 0 ]
+}
+
+@test "SIGTERM ends the server within 2 s while a reply waits for the client to read" {
+	: >"$T/empty.ini"
+	start_nbd inj "$T/s.sock" "$T/empty.ini"
+	nbd_client client --name foo "$NBD_ADDR" send:$NBD_BIG_READ sleep:30
+	wait_until 10 "the request" grep -q '^send:' "$T/client.out"
+	nbd_term_within inj 2000
+	[ "$NBD_STATUS" -eq 0 ]
+}
+
+@test "SIGTERM ends the server within 2 s while a rule stalls the client" {
+	printf '[inject-error s]\nevent=reply\naction=stall\n' >"$T/r.ini"
+	start_nbd inj --compat --log-json "$T/s.sock" "$T/r.ini"
+	nbd_client client --name foo --timeout 50 "$NBD_ADDR" read:0:512
+	wait_until 10 "the stall" grep -q '"action":"stall"' "$T/inj.out"
+	nbd_term_within inj 2000
+	[ "$NBD_STATUS" -eq 0 ]
+}
+
 # Opt-in: QEMU's own iotest 083 and injector, from a QEMU source tree.
 
 @test "QEMU's iotest 083 passes with nbd-fault, and the bytes on the wire match the injector's (VT_QEMU_SRC)" {

@@ -147,6 +147,98 @@ bats_require_minimum_version 1.5.0
 	[ ! -e "$T/s.sock" ]
 }
 
+# Stopping: every wait ends on SIGTERM, whatever the mode and the state of
+# the client, and the server exits 0 (the man page's status for a signal).
+
+@test "--once: SIGTERM ends it within 2 s while its client idles after the handshake" {
+	start_nbd srv --once -b memory -s 1M "$T/s.sock"
+	nbd_client client "$NBD_ADDR" info sleep:30
+	wait_until 10 "the handshake" grep -q '^info: ' "$T/client.out"
+	nbd_term_within srv 2000
+	[ "$NBD_STATUS" -eq 0 ]
+	[ ! -e "$T/s.sock" ]
+}
+
+@test "--once: SIGTERM ends it within 2 s in the middle of the handshake" {
+	start_nbd srv --once -b memory -s 1M "$T/s.sock"
+	nbd_client client --no-handshake "$NBD_ADDR" recv:18 sleep:30
+	wait_until 10 "the greeting" grep -q '^recv:18: ok' "$T/client.out"
+	nbd_term_within srv 2000
+	[ "$NBD_STATUS" -eq 0 ]
+}
+
+@test "--once: SIGTERM ends it within 2 s while a reply waits for the client to read" {
+	start_nbd srv --once "$T/s.sock"
+	nbd_client client "$NBD_ADDR" send:$NBD_BIG_READ sleep:30
+	wait_until 10 "the request" grep -q '^send:' "$T/client.out"
+	nbd_term_within srv 2000
+	[ "$NBD_STATUS" -eq 0 ]
+}
+
+@test "--once: SIGTERM ends it within 2 s during a delay rule's pause" {
+	printf '[inject-error d]\nevent=reply\ndelay=60s\n' >"$T/r.ini"
+	start_nbd srv --once -b memory -s 1M "$T/s.sock" "$T/r.ini"
+	nbd_client client --timeout 50 "$NBD_ADDR" read:0:512
+	wait_until 10 "the delay" grep -q 'injecting delay' "$T/srv.err"
+	nbd_term_within srv 2000
+	[ "$NBD_STATUS" -eq 0 ]
+}
+
+@test "--once --exit-with-parent: the server goes with its parent while a client idles" {
+	start_peer parent bash -c "nbd-fault --once --exit-with-parent --pidfile '$T/pid' -b memory -s 1M '$T/s.sock' & wait"
+	wait_for_path "$T/pid"
+	local pid
+	pid=$(cat "$T/pid")
+	nbd_client client "$T/s.sock" info sleep:30
+	wait_until 10 "the handshake" grep -q '^info: ' "$T/client.out"
+	kill -KILL "$(peer_pid parent)"
+	wait_for_gone "$pid" 2
+}
+
+# The threads see the signal too: the server does not wait out the second
+# it gives them.
+@test "SIGTERM ends the full server and its threads at once, with clients mid-handshake, idle and mid-reply" {
+	start_nbd srv -b zero "$T/s.sock"
+	nbd_client shaking --no-handshake "$NBD_ADDR" recv:18 sleep:30
+	nbd_client idle "$NBD_ADDR" info sleep:30
+	nbd_client reading "$NBD_ADDR" send:$NBD_BIG_READ sleep:30
+	wait_until 10 "the greeting" grep -q '^recv:18: ok' "$T/shaking.out"
+	wait_until 10 "the handshake" grep -q '^info: ' "$T/idle.out"
+	wait_until 10 "the request" grep -q '^send:' "$T/reading.out"
+	nbd_term_within srv 900
+	[ "$NBD_STATUS" -eq 0 ]
+}
+
+# Out of file descriptors: the server refuses what it cannot take, without
+# spinning, and takes clients again once descriptors are free.
+
+@test "out of file descriptors: no spinning, said once, its clients served, new ones served when descriptors free up" {
+	start_peer srv bash -c 'ulimit -n 32 && exec nbd-fault -b memory -s 1M "$1"' - "$T/s.sock"
+	nbd_wait_ready srv
+	local pid idle before used
+	pid=$(peer_pid srv)
+	idle=$(open_sockets "$pid")
+	nbd_client held "$NBD_ADDR" write:0:512:0x55 sleep:3 readhex:0:4
+	wait_until 10 "the held client's write" grep -q '^write:0:512:0x55: ok' "$T/held.out"
+	nbd_flood flood "$NBD_ADDR" 40
+	wait_until 10 "the flood's connections" grep -q '^connected 40' "$T/flood.out"
+	wait_until 10 "the server at its descriptor limit" fds_at_least "$pid" 32
+	before=$(cpu_ticks "$pid")
+	sleep 2
+	used=$(( $(cpu_ticks "$pid") - before ))
+	if (( used > 20 )); then
+		echo "the server used $used ticks of CPU in 2 s at its descriptor limit" >&2
+		return 1
+	fi
+	[ "$(grep -c 'out of file descriptors' "$T/srv.err")" -eq 1 ]
+	wait_until 10 "the held client's read" grep -q '^readhex:0:4: ok 55555555$' "$T/held.out"
+	kill -TERM "$(peer_pid flood)"
+	wait_until 10 "the clients' sockets to be closed" sockets_below "$pid" $(( idle + 1 ))
+	run nbd_raw "$NBD_ADDR" readhex:0:4
+	[ "$output" = "readhex:0:4: ok 55555555" ]
+	[ "$(grep -c 'out of file descriptors' "$T/srv.err")" -eq 1 ]
+}
+
 # What clients see: nbdinfo.
 
 @test "nbdinfo --json: fixed newstyle, structured replies, base:allocation, the size" {

@@ -4,6 +4,10 @@
 
 NBD_RAW=$VT_ROOT/tests/nbd-raw.py
 
+# A READ request of 32 MiB (cookie 1, offset 0) as nbd-raw.py's send: step
+# takes it: a reply the server cannot finish while the client reads nothing.
+NBD_BIG_READ=25609513000000000000000000000001000000000000000002000000
+
 # start_nbd NAME ARG...: runs `nbd-fault ARG...` as the peer NAME and waits
 # for its ready line; NBD_ADDR is then the address it printed (the real
 # port for HOST:0).  Fails, showing its stderr, if the server dies first.
@@ -157,3 +161,67 @@ check_disconnect() {
 		return 1
 	fi
 }
+
+# nbd_client NAME ARG...: tests/nbd-raw.py ARG... as the peer NAME, for a
+# client that stays connected while the test does something else.  Its
+# steps' lines are in $T/NAME.out as they happen.
+nbd_client() {
+	local name=$1
+	shift
+	start_peer "$name" timeout 60 python3 "$NBD_RAW" "$@"
+}
+
+# nbd_term_within NAME MS: sends SIGTERM to the peer NAME and fails unless
+# it is gone within MS milliseconds; NBD_STATUS is then its exit status.
+nbd_term_within() {
+	local pid deadline
+	pid=$(peer_pid "$1")
+	deadline=$(( $(now_ms) + $2 ))
+	kill -TERM "$pid"
+	while kill -0 "$pid" 2>/dev/null; do
+		if (( $(now_ms) > deadline )); then
+			echo "$1 was still there $2 ms after SIGTERM; its stderr:" >&2
+			cat "$T/$1.err" >&2
+			return 1
+		fi
+		sleep 0.05
+	done
+	NBD_STATUS=0
+	wait "$pid" || NBD_STATUS=$?
+}
+
+# cpu_ticks PID: the CPU time PID has used, user and system, in clock
+# ticks (fields 14 and 15 of /proc/PID/stat, after the command name).
+cpu_ticks() {
+	local stat
+	stat=$(cat "/proc/$1/stat") || return 1
+	stat=${stat##*) }
+	awk '{ print $12 + $13 }' <<<"$stat"
+}
+
+# open_fds PID: how many file descriptors PID has open.
+open_fds() { ls "/proc/$1/fd" | wc -l; }
+
+# nbd_flood NAME ADDR N: the peer NAME opens N connections to ADDR (a Unix
+# socket), prints "connected N" and holds them until it is stopped.
+nbd_flood() {
+	start_peer "$1" timeout 60 python3 -c '
+import socket, sys, time
+socks = []
+for _ in range(int(sys.argv[2])):
+    s = socket.socket(socket.AF_UNIX)
+    s.connect(sys.argv[1])
+    socks.append(s)
+print("connected", len(socks), flush=True)
+time.sleep(60)
+' "$2" "$3"
+}
+
+# fds_at_least PID N: PID has at least N file descriptors open.
+fds_at_least() { [ "$(open_fds "$1")" -ge "$2" ]; }
+
+# open_sockets PID: how many sockets PID has open.
+open_sockets() { find "/proc/$1/fd" -lname 'socket:*' | wc -l; }
+
+# sockets_below PID N: PID has fewer than N sockets open.
+sockets_below() { [ "$(open_sockets "$1")" -lt "$2" ]; }

@@ -7,7 +7,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -15,6 +14,7 @@
 #include "conn.h"
 #include "jsonl.h"
 #include "nbd-proto.h"
+#include "stopsig.h"
 
 /* Read ahead in full mode; the compatible mode reads exactly, see below. */
 #define READ_AHEAD (256 * 1024)
@@ -226,13 +226,24 @@ conn_judge(struct conn *c, const struct message *m, struct verdict *v)
 	v->actor = &rules[c->matches[0]];
 }
 
-static void
-sleep_ms(int64_t ms)
+/*
+ * Every socket call here is non-blocking (MSG_DONTWAIT) and every wait
+ * goes through stopsig_poll(), so that a stop signal ends a connection
+ * wherever it is: in the handshake, in a request, in a reply the client
+ * does not read.
+ */
+static bool
+would_block(ssize_t n)
 {
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000 };
+	return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK ||
+	    errno == EINTR);
+}
 
-	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-		;
+/* Waits until the socket has one of events; false on a stop signal. */
+static bool
+await(struct conn *c, short events)
+{
+	return stopsig_poll(c->fd, events, -1) >= 0;
 }
 
 /* Sends at most limit bytes of iov; the iov array is consumed. */
@@ -255,11 +266,16 @@ send_upto(struct conn *c, struct iovec *iov, int iovcnt, size_t limit)
 		total += iov[i].iov_len;
 	}
 	while (iovcnt > 0) {
+		if (stopsig_seen())
+			return CONN_STOP;
 		msg.msg_iov = iov;
 		msg.msg_iovlen = iovcnt;
-		n = sendmsg(c->fd, &msg, MSG_NOSIGNAL);
-		if (n < 0 && errno == EINTR)
+		n = sendmsg(c->fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (would_block(n)) {
+			if (!await(c, POLLOUT))
+				return CONN_STOP;
 			continue;
+		}
 		if (n < 0)
 			return CONN_STOP;	/* EPIPE, ECONNRESET: the client left */
 		while (iovcnt > 0 && (size_t)n >= iov->iov_len) {
@@ -299,23 +315,61 @@ recv_bytes(struct conn *c, unsigned char *buf, size_t len)
 			len -= take;
 			continue;
 		}
+		if (stopsig_seen())
+			return CONN_STOP;
 		/* Small reads go through the read-ahead buffer, big ones not. */
 		if (c->in != NULL && len < c->in_cap) {
-			n = read(c->fd, c->in, c->in_cap);
+			n = recv(c->fd, c->in, c->in_cap, MSG_DONTWAIT);
 			if (n > 0) {
 				c->in_start = 0;
 				c->in_end = n;
 				continue;
 			}
 		} else
-			n = read(c->fd, buf, len);
+			n = recv(c->fd, buf, len, MSG_DONTWAIT);
 		if (n > 0) {
 			buf += n;
 			len -= n;
-		} else if (n == 0 || errno != EINTR)
-			return CONN_STOP;	/* the client left */
+		} else if (!would_block(n) || !await(c, POLLIN))
+			return CONN_STOP;	/* the client left, or a signal */
 	}
 	return CONN_OK;
+}
+
+/*
+ * Peeks without taking, for the exact reads of the compatible mode.  With
+ * part of the message there, POLLIN holds already and cannot tell when
+ * the rest comes, so the wait is for the client to hang up, in pauses
+ * that grow to 64 ms: a client that sends a header in pieces is rare.
+ */
+static enum conn_status
+peek_exact(struct conn *c, void *buf, size_t len, size_t *got)
+{
+	int64_t pause_ms = 1;
+	bool hung_up = false;
+	ssize_t n;
+	int ev;
+
+	for (;;) {
+		if (stopsig_seen())
+			return CONN_STOP;
+		n = recv(c->fd, buf, len, MSG_PEEK | MSG_DONTWAIT);
+		if (n == (ssize_t)len || n == 0 || hung_up ||
+		    (n < 0 && !would_block(n))) {
+			*got = n > 0 ? n : 0;
+			return n == (ssize_t)len ? CONN_OK : CONN_STOP;
+		}
+		if (n < 0) {
+			if (!await(c, POLLIN))
+				return CONN_STOP;
+			continue;
+		}
+		if ((ev = stopsig_poll(c->fd, POLLRDHUP, pause_ms)) < 0)
+			return CONN_STOP;
+		hung_up = ev != 0;
+		if (pause_ms < 64)
+			pause_ms *= 2;
+	}
 }
 
 enum conn_status
@@ -324,15 +378,9 @@ conn_peek(struct conn *c, void *buf, size_t len, size_t *got)
 	ssize_t n;
 
 	*got = 0;
-	if (c->in == NULL) {
-		/* Reading exactly: let the kernel keep the bytes. */
-		do
-			n = recv(c->fd, buf, len, MSG_PEEK | MSG_WAITALL);
-		while (n < 0 && errno == EINTR);
-		if (n > 0)
-			*got = n;
-		return n == (ssize_t)len ? CONN_OK : CONN_STOP;
-	}
+	/* Reading exactly: let the kernel keep the bytes. */
+	if (c->in == NULL)
+		return peek_exact(c, buf, len, got);
 	while (c->in_end - c->in_start < len) {
 		if (c->in_start > 0) {
 			memmove(c->in, c->in + c->in_start,
@@ -340,14 +388,17 @@ conn_peek(struct conn *c, void *buf, size_t len, size_t *got)
 			c->in_end -= c->in_start;
 			c->in_start = 0;
 		}
-		n = read(c->fd, c->in + c->in_end, c->in_cap - c->in_end);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			*got = c->in_end - c->in_start;
+		if (stopsig_seen())
 			return CONN_STOP;
-		}
-		c->in_end += n;
+		n = recv(c->fd, c->in + c->in_end, c->in_cap - c->in_end,
+		    MSG_DONTWAIT);
+		if (n > 0)
+			c->in_end += n;
+		else if (!would_block(n)) {
+			*got = c->in_end - c->in_start;
+			return CONN_STOP;	/* the client left */
+		} else if (!await(c, POLLIN))
+			return CONN_STOP;
 	}
 	memcpy(buf, c->in + c->in_start, len);
 	*got = len;
@@ -373,15 +424,14 @@ conn_discard(struct conn *c, uint64_t len)
 static void
 stall(struct conn *c)
 {
-	struct pollfd pfd = { .fd = c->fd, .events = POLLIN };
 	char sink[4096];
 	ssize_t n;
 
 	for (;;) {
-		if (poll(&pfd, 1, -1) < 0 && errno != EINTR)
+		if (!await(c, POLLIN))
 			return;
-		n = read(c->fd, sink, sizeof(sink));
-		if (n == 0 || (n < 0 && errno != EINTR))
+		n = recv(c->fd, sink, sizeof(sink), MSG_DONTWAIT);
+		if (n == 0 || (n < 0 && !would_block(n)))
 			return;
 	}
 }
@@ -513,13 +563,14 @@ send_with_pause(struct conn *c, struct iovec *iov, int iovcnt, size_t size,
 	unsigned char *flat;
 
 	if (point == 0) {
-		sleep_ms(ms);
+		if (!stopsig_pause(ms))
+			return CONN_STOP;
 		return send_upto(c, iov, iovcnt, SIZE_MAX);
 	}
 	if (point >= size) {
 		st = send_upto(c, iov, iovcnt, SIZE_MAX);
-		if (st == CONN_OK)
-			sleep_ms(ms);
+		if (st == CONN_OK && !stopsig_pause(ms))
+			st = CONN_STOP;
 		return st;
 	}
 	flat = flatten(iov, iovcnt, size);
@@ -527,8 +578,9 @@ send_with_pause(struct conn *c, struct iovec *iov, int iovcnt, size_t size,
 		return CONN_STOP;
 	part = (struct iovec){ flat, point };
 	st = send_upto(c, &part, 1, SIZE_MAX);
+	if (st == CONN_OK && !stopsig_pause(ms))
+		st = CONN_STOP;
 	if (st == CONN_OK) {
-		sleep_ms(ms);
 		part = (struct iovec){ flat + point, size - point };
 		st = send_upto(c, &part, 1, SIZE_MAX);
 	}
@@ -616,7 +668,8 @@ conn_recv(struct conn *c, const struct message *m, const struct verdict *v,
 		st = recv_bytes(c, p, v->point);
 		if (st != CONN_OK)
 			return st;
-		sleep_ms(r->delay_ms);
+		if (!stopsig_pause(r->delay_ms))
+			return CONN_STOP;
 		return recv_bytes(c, p + v->point, m->size - v->point);
 	case ACT_CORRUPT:
 		st = recv_bytes(c, p, m->size);

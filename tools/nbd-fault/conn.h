@@ -2,7 +2,9 @@
  * conn: one client connection, and the one door its protocol messages go
  * through: conn_send() and conn_recv() move a message under the rules,
  * so every fault is injected in one place, the same way for the
- * handshake and for transmission.
+ * handshake and for transmission.  Every wait of a connection, for the
+ * client or for a rule's pause, ends at a stop signal (stopsig.h), and
+ * the call then says CONN_STOP.
  */
 #ifndef NBD_FAULT_CONN_H
 #define NBD_FAULT_CONN_H
