@@ -1,8 +1,8 @@
 #include <errno.h>
 #include <stdint.h>
-#include <stdlib.h>
 
 #include "base64.h"
+#include "xalloc.h"
 
 static const char enc_table[64] =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
@@ -72,8 +72,7 @@ base64_encode(const void *data, size_t len, size_t *out_len)
 		errno = ENOMEM;
 		return NULL;
 	}
-	if ((out = malloc(size + 1)) == NULL)
-		return NULL;
+	out = xmalloc(size + 1);
 
 	/* Indices rather than pointers: data may be NULL when len is 0. */
 	for (i = 0; len - i >= 3; i += 3) {

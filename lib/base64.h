@@ -18,7 +18,8 @@ size_t base64_encoded_size(size_t n);
 /*
  * Encodes len bytes into a malloc'd, padded, NUL-terminated string and
  * stores its length in *out_len unless out_len is NULL.  Returns NULL with
- * errno ENOMEM if memory runs out or the length would overflow.
+ * errno ENOMEM only if the length would overflow; running out of memory
+ * ends the tool (xalloc.h).
  */
 char *base64_encode(const void *data, size_t len, size_t *out_len);
 

@@ -1,9 +1,11 @@
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 
 #include "cli.h"
 #include "diag.h"
 #include "parse.h"
+#include "xalloc.h"
 
 void
 cli_usage(const char *usage_text)
@@ -23,13 +25,20 @@ cli_duration(const char *flag, const char *text)
 	return ms;
 }
 
+uint64_t
+cli_uint(const char *flag, const char *text, uint64_t min, uint64_t max)
+{
+	uint64_t v;
+
+	if (parse_uint_range(text, min, max, &v) < 0)
+		die(EXIT_USAGE, "%s: '%s' is not a number from %" PRIu64
+		    " to %" PRIu64, flag, text, min, max);
+	return v;
+}
+
 void
 cli_push(char ***list, int *count, char *item)
 {
-	char **grown = realloc(*list, (*count + 1) * sizeof(**list));
-
-	if (grown == NULL)
-		die(EXIT_USAGE, "out of memory");
-	*list = grown;
+	*list = xreallocarray(*list, (size_t)*count + 1, sizeof(**list));
 	(*list)[(*count)++] = item;
 }

@@ -4,6 +4,9 @@
  * Diagnostics go to stderr as "tool: message", fatal ones as
  * "tool: error: message".  stdout is reserved for data.  The exit statuses
  * are the table in every man page; keep them in step with docs/exit-status.
+ *
+ * vm-init, the guest's static PID 1, links this file with libc alone:
+ * keep it free of other lib/ files and of jansson and inih.
  */
 #ifndef VT_DIAG_H
 #define VT_DIAG_H
@@ -27,9 +30,23 @@ enum exit_status {
 void diag_init(const char *argv0);
 const char *diag_progname(void);
 
+/*
+ * Every function here leaves errno as it found it, so a caller may say
+ * what failed and still look at, or return, the reason.
+ */
 void note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void error_msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 noreturn void die(int status, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/*
+ * The same, followed by ": " and strerror(errno) as errno stood on entry:
+ * warn(3) and err(3) in our format.  "tool: error: PATH: No such file or
+ * directory" is error_errno("%s", path).
+ */
+void note_errno(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void error_errno(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+noreturn void die_errno(int status, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
 #endif

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "jsonl.h"
+#include "xalloc.h"
 
 json_t *
 jsonl_parse(const char *line, size_t len, json_error_t *err)
@@ -27,9 +28,7 @@ jsonl_encode(const json_t *value, size_t *len)
 	n = json_dumpb(value, NULL, 0, flags);
 	if (n == 0)
 		return NULL;
-	s = malloc(n + 2);
-	if (s == NULL)
-		return NULL;
+	s = xmalloc(n + 2);
 	if (json_dumpb(value, s, n, flags) != n) {
 		free(s);
 		return NULL;

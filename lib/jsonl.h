@@ -23,7 +23,9 @@ const char *jsonl_error_text(const json_error_t *err, char *buf, size_t size);
 
 /*
  * Encodes a value as one compact line ending in '\n'; scalars allowed.
- * Returns a malloc'd NUL-terminated string and its length, or NULL.
+ * Returns a malloc'd NUL-terminated string and its length, or NULL if
+ * jansson cannot encode the value; running out of memory for the copy
+ * ends the tool (xalloc.h).
  */
 char *jsonl_encode(const json_t *value, size_t *len);
 

@@ -31,11 +31,30 @@ digits_value(const char *s, size_t n, uint64_t max, uint64_t *value)
 
 	for (i = 0; i < n; i++) {
 		d = (uint64_t)(s[i] - '0');
-		if (v > (max - d) / 10)
+		/* d > max first: max - d would wrap for a max below 9. */
+		if (d > max || v > (max - d) / 10)
 			return -1;
 		v = v * 10 + d;
 	}
 	*value = v;
+	return 0;
+}
+
+int
+parse_uint_range(const char *s, uint64_t min, uint64_t max, uint64_t *out)
+{
+	size_t len = span_digits(s);
+	uint64_t v;
+
+	if (len == 0 || s[len] != '\0') {
+		errno = EINVAL;
+		return -1;
+	}
+	if (digits_value(s, len, max, &v) == -1 || v < min) {
+		errno = ERANGE;
+		return -1;
+	}
+	*out = v;
 	return 0;
 }
 

@@ -1,9 +1,11 @@
 /*
- * parse: the durations and sizes users write in flags and INI files.
+ * parse: the numbers, durations and sizes users write in flags and INI
+ * files.
  *
- * Both parsers take the whole string or nothing: no surrounding spaces, no
- * sign.  On failure they return -1 with errno EINVAL for a malformed string
- * or ERANGE for a value too large, and leave the result untouched.
+ * Every parser takes the whole string or nothing: no surrounding spaces,
+ * no sign.  On failure they return -1 with errno EINVAL for a malformed
+ * string or ERANGE for a value out of range, and leave the result
+ * untouched.  vm-init links this file with libc alone: keep it so.
  */
 #ifndef VT_PARSE_H
 #define VT_PARSE_H
@@ -26,6 +28,14 @@ int parse_duration_ms(const char *s, int64_t *ms);
  * "iB", in any case: "8G", "8gib" and "8GB" are all 8 GiB.
  */
 int parse_size(const char *s, uint64_t *bytes);
+
+/*
+ * A count, an index, a seed: decimal digits only ("007" is 7), from min
+ * to max inclusive.  A value outside them, however many digits it has,
+ * is ERANGE.
+ */
+int parse_uint_range(const char *s, uint64_t min, uint64_t max,
+    uint64_t *out);
 
 /*
  * Writes a duration the way users write one ("300ms", "10s", "2m",

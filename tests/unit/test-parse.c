@@ -42,6 +42,24 @@ size_fails(const char *s, int err)
 	return parse_size(s, &bytes) == -1 && errno == err && bytes == 12345;
 }
 
+static bool
+uint_is(const char *s, uint64_t min, uint64_t max, uint64_t want)
+{
+	uint64_t v = 12345;
+
+	return parse_uint_range(s, min, max, &v) == 0 && v == want;
+}
+
+static bool
+uint_fails(const char *s, uint64_t min, uint64_t max, int err)
+{
+	uint64_t v = 12345;
+
+	errno = 0;
+	return parse_uint_range(s, min, max, &v) == -1 && errno == err &&
+	    v == 12345;
+}
+
 static int
 formats_as(int64_t ms, const char *want)
 {
@@ -202,6 +220,45 @@ main(void)
 	CHECK(size_fails("1e3", EINVAL));
 	CHECK(size_fails("0x10", EINVAL));
 	CHECK(size_fails("99999999999999999999999999X", EINVAL));
+
+	/* Numbers: digits only, both ends of the range included. */
+	CHECK(uint_is("0", 0, UINT64_MAX, 0));
+	CHECK(uint_is("7", 0, 10, 7));
+	CHECK(uint_is("007", 0, 10, 7));
+	CHECK(uint_is("1", 1, 255, 1));
+	CHECK(uint_is("255", 1, 255, 255));
+	CHECK(uint_is("18446744073709551615", 0, UINT64_MAX, UINT64_MAX));
+	CHECK(uint_is("0018446744073709551615", 0, UINT64_MAX, UINT64_MAX));
+	CHECK(uint_is("5", 5, 5, 5));
+	CHECK(uint_fails("0", 1, 255, ERANGE));
+	CHECK(uint_fails("256", 1, 255, ERANGE));
+	CHECK(uint_fails("4", 5, 5, ERANGE));
+	CHECK(uint_fails("6", 5, 5, ERANGE));
+	/* A maximum below 9, where a digit alone is already too much. */
+	CHECK(uint_is("0", 0, 0, 0));
+	CHECK(uint_is("05", 0, 5, 5));
+	CHECK(uint_fails("9", 0, 0, ERANGE));
+	CHECK(uint_fails("9", 0, 8, ERANGE));
+	CHECK(uint_fails("10", 0, 5, ERANGE));
+	CHECK(uint_fails("18446744073709551616", 0, UINT64_MAX, ERANGE));
+	CHECK(uint_fails("99999999999999999999999999", 0, 10, ERANGE));
+	CHECK(uint_fails("99999999999999999999999999", 0, UINT64_MAX, ERANGE));
+
+	/* Malformed before out of range; no sign, blank or suffix. */
+	CHECK(uint_fails("", 0, 10, EINVAL));
+	CHECK(uint_fails(" 1", 0, 10, EINVAL));
+	CHECK(uint_fails("1 ", 0, 10, EINVAL));
+	CHECK(uint_fails("\t1", 0, 10, EINVAL));
+	CHECK(uint_fails("1\n", 0, 10, EINVAL));
+	CHECK(uint_fails("+1", 0, 10, EINVAL));
+	CHECK(uint_fails("-1", 0, 10, EINVAL));
+	CHECK(uint_fails("-0", 0, 10, EINVAL));
+	CHECK(uint_fails("1K", 0, UINT64_MAX, EINVAL));
+	CHECK(uint_fails("1B", 0, UINT64_MAX, EINVAL));
+	CHECK(uint_fails("1.0", 0, 10, EINVAL));
+	CHECK(uint_fails("1e3", 0, UINT64_MAX, EINVAL));
+	CHECK(uint_fails("0x10", 0, UINT64_MAX, EINVAL));
+	CHECK(uint_fails("99999999999999999999999999x", 0, 10, EINVAL));
 
 	/* Formatting is exact, shortest, and parses back to the same value. */
 	CHECK(formats_as(0, "0s"));
