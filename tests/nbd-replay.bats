@@ -110,6 +110,39 @@ session() {
 	[[ "$output" == *"$T/junk.log:1: not JSON"* ]]
 }
 
+@test "nbd-replay: stdout that cannot be written is 71, named" {
+	session
+	run bash -c 'nbd-replay --list "$1" >/dev/full' - "$T/run.log"
+	[ "$status" -eq 71 ]
+	[ "$output" = "nbd-replay: error: stdout: No space left on device" ]
+	run bash -c 'nbd-replay --flush 1 "$1" "$2" >/dev/full' - "$T/run.log" "$T/1.img"
+	[ "$status" -eq 71 ]
+	[ "$output" = "nbd-replay: error: stdout: No space left on device" ]
+	[ "$(blocks "$T/1.img")" = "01 02 00 00" ]
+}
+
+@test "nbd-replay: N, K and S are plain decimal numbers" {
+	local max=18446744073709551615
+	run nbd-replay --flush x "$T/a" "$T/b"
+	[ "$status" -eq 2 ]
+	[ "$output" = "nbd-replay: error: --flush: 'x' is not a number from 0 to $max" ]
+	run nbd-replay --crash 1 --keep 1K "$T/a" "$T/b"
+	[ "$status" -eq 2 ]
+	[ "$output" = "nbd-replay: error: --keep: '1K' is not a number from 0 to $max" ]
+	run nbd-replay --crash -1 "$T/a" "$T/b"
+	[ "$status" -eq 2 ]
+	[ "$output" = "nbd-replay: error: --crash: '-1' is not a number from 0 to $max" ]
+	run nbd-replay --crash 1 --seed 18446744073709551616 "$T/a" "$T/b"
+	[ "$status" -eq 2 ]
+	[ "$output" = "nbd-replay: error: --seed: '18446744073709551616' is not a number from 0 to $max" ]
+	run nbd-replay --crash 1 --seed ' 1' "$T/a" "$T/b"
+	[ "$status" -eq 2 ]
+	# The largest is a number like any other (the missing log fails next).
+	run nbd-replay --crash 1 --seed "$max" "$T/a" "$T/b"
+	[ "$status" -eq 2 ]
+	[ "$output" = "nbd-replay: error: $T/a: No such file or directory" ]
+}
+
 @test "nbd-replay: misuse exits 2 with the usage" {
 	run nbd-replay --lose all "$T/a" "$T/b"
 	[ "$status" -eq 2 ]

@@ -439,3 +439,35 @@ depmod_b() {
 	[ "$status" -eq 0 ]
 	[[ "$output" == "usage: vm-initrd"* ]]
 }
+
+@test "errors: stdout that cannot be written is 71, the archive made" {
+	initrd_requires
+	run bash -c 'vm-initrd --init "$1" --kernel "$2" -o "$3" >/dev/full' - \
+		"$INIT" "$KERNEL" "$T/x"
+	[ "$status" -eq 71 ]
+	[ "$output" = "vm-initrd: error: stdout: No space left on device" ]
+	listing "$T/x" | grep -qx init
+}
+
+@test "errors: out of memory is 71, one line, and leaves no temporary file" {
+	initrd_requires
+	if grep -qa __asan_init "$VT_BIN/vm-initrd"; then
+		skip "AddressSanitizer's shadow memory does not fit under ulimit -v"
+	fi
+	fake_modules "$T/root"
+	depmod_b "$T/root"
+	# 9p unpacks to 300 MiB, below the bound on a module but more than
+	# the 200 MB of address space vm-initrd gets.
+	f=$(ls "$FAKE"/kernel/fs/9p/9p.ko*)
+	{ printf '\177ELF'; head -c 300M /dev/zero; } | gzip -1 >"$f"
+	mkdir "$T/out"
+	run bash -c 'ulimit -v 200000 && exec vm-initrd "$@"' - --init "$INIT" \
+		--kernel "$KERNEL" --modules-dir "$FAKE" -o "$T/out/x"
+	[ "$status" -eq 71 ]
+	[ "$output" = "vm-initrd: error: out of memory" ]
+	[ -z "$(ls -A "$T/out")" ]
+	# The address space is enough for the real modules: the 71 was 9p's.
+	run bash -c 'ulimit -v 200000 && exec vm-initrd "$@"' - --init "$INIT" \
+		--kernel "$KERNEL" -o "$T/out/x"
+	[ "$status" -eq 0 ]
+}

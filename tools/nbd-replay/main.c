@@ -4,7 +4,6 @@
  * could have left it, so that a test can check every state a crash can
  * leave, as dm-log-writes' replay does.
  */
-#include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
@@ -17,9 +16,10 @@
 
 #include "cli.h"
 #include "diag.h"
+#include "fdio.h"
 #include "jsonl.h"
-#include "parse.h"
 #include "replay.h"
+#include "xalloc.h"
 
 static const char usage_text[] =
 "usage: nbd-replay [--flush N] [--crash N [--lose MODE] [--keep K] [--seed S]]\n"
@@ -47,7 +47,7 @@ static const char help_text[] =
 "  -V, --version       print the version\n"
 "\n"
 "Exit status: 0 done; 2 usage, or a log that is malformed or too short;\n"
-"71 the image could not be written.\n";
+"71 the image or stdout could not be written, or memory ran out.\n";
 
 enum { OPT_FLUSH = 256, OPT_CRASH, OPT_LOSE, OPT_KEEP, OPT_SEED, OPT_BASE,
 	OPT_LIST };
@@ -71,16 +71,6 @@ struct options {
 	bool list, lose_given;
 };
 
-static uint64_t
-number(const char *flag, const char *text)
-{
-	uint64_t v;
-
-	if (parse_size(text, &v) < 0)
-		die(EXIT_USAGE, "%s: not a number: '%s'", flag, text);
-	return v;
-}
-
 static void
 parse_options(int argc, char **argv, struct options *o)
 {
@@ -96,8 +86,8 @@ parse_options(int argc, char **argv, struct options *o)
 				die(EXIT_USAGE, "one of --flush and --crash, once");
 			o->t.to_end = false;
 			o->t.crash = c == OPT_CRASH;
-			o->t.flush = number(c == OPT_CRASH ? "--crash" :
-			    "--flush", optarg);
+			o->t.flush = cli_uint(c == OPT_CRASH ? "--crash" :
+			    "--flush", optarg, 0, UINT64_MAX);
 			break;
 		case OPT_LOSE:
 			o->lose_given = true;
@@ -114,9 +104,11 @@ parse_options(int argc, char **argv, struct options *o)
 		case OPT_KEEP:
 			o->lose_given = true;
 			o->t.lose = LOSE_AFTER;
-			o->t.first = number("--keep", optarg);
+			o->t.first = cli_uint("--keep", optarg, 0, UINT64_MAX);
 			break;
-		case OPT_SEED: o->t.seed = number("--seed", optarg); break;
+		case OPT_SEED:
+			o->t.seed = cli_uint("--seed", optarg, 0, UINT64_MAX);
+			break;
 		case OPT_BASE: o->base = optarg; break;
 		case OPT_LIST: o->list = true; break;
 		case 'h':
@@ -150,19 +142,19 @@ open_image(const char *path, const char *base, uint64_t size)
 
 	fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (fd < 0)
-		die(EXIT_LOCAL, "%s: %s", path, strerror(errno));
+		die_errno(EXIT_LOCAL, "%s", path);
 	if (base != NULL) {
 		if ((in = open(base, O_RDONLY | O_CLOEXEC)) < 0)
-			die(EXIT_USAGE, "--base: %s: %s", base, strerror(errno));
+			die_errno(EXIT_USAGE, "--base: %s", base);
 		while ((n = read(in, buf, sizeof(buf))) > 0)
-			if (write(fd, buf, (size_t)n) != n)
-				die(EXIT_LOCAL, "%s: %s", path, strerror(errno));
+			if (fd_write_all(fd, buf, (size_t)n) < 0)
+				die_errno(EXIT_LOCAL, "%s", path);
 		if (n < 0)
-			die(EXIT_USAGE, "--base: %s: %s", base, strerror(errno));
+			die_errno(EXIT_USAGE, "--base: %s", base);
 		close(in);
 	}
 	if (ftruncate(fd, (off_t)size) < 0)
-		die(EXIT_LOCAL, "%s: %s", path, strerror(errno));
+		die_errno(EXIT_LOCAL, "%s", path);
 	return fd;
 }
 
@@ -180,7 +172,7 @@ main(int argc, char **argv)
 	if (o.list) {
 		st = replay(o.log, -1, &o.t, stdout, &r);
 		if (fflush(stdout) != 0)
-			die(EXIT_LOCAL, "stdout: %s", strerror(errno));
+			die_errno(EXIT_LOCAL, "stdout");
 		return st;
 	}
 	if ((st = replay_size(o.log, &size)) != 0)
@@ -189,13 +181,15 @@ main(int argc, char **argv)
 	if ((st = replay(o.log, fd, &o.t, stdout, &r)) != 0)
 		return st;
 	if (fsync(fd) < 0 || close(fd) < 0)
-		die(EXIT_LOCAL, "%s: %s", o.image, strerror(errno));
+		die_errno(EXIT_LOCAL, "%s", o.image);
 	j = json_pack("{s:s,s:I,s:I,s:I,s:I}", "image", o.image, "flushes",
 	    (json_int_t)r.flushes, "applied", (json_int_t)r.applied, "kept",
 	    (json_int_t)r.kept, "lost", (json_int_t)r.lost);
-	st = j == NULL || jsonl_write(stdout, j, false) < 0;
+	if (j == NULL)
+		xalloc_die();
+	st = jsonl_write(stdout, j, false);
 	json_decref(j);
-	if (st)
-		die(EXIT_LOCAL, "stdout: %s", strerror(errno));
+	if (st < 0)
+		die_errno(EXIT_LOCAL, "stdout");
 	return EXIT_OK;
 }

@@ -17,6 +17,7 @@
 #include "diag.h"
 #include "replay.h"
 #include "writelog.h"
+#include "xalloc.h"
 
 #define CHUNK (1u << 20)
 
@@ -47,8 +48,12 @@ next_line(struct walk *w, size_t *len)
 	ssize_t n;
 
 	errno = 0;
-	if ((n = getline(&w->line, &w->cap, w->log)) < 0)
+	if ((n = getline(&w->line, &w->cap, w->log)) < 0) {
+		/* getline allocates the line: its ENOMEM is ours. */
+		if (errno == ENOMEM)
+			xalloc_die();
 		return errno != 0 ? -1 : 0;
+	}
 	w->lineno++;
 	if (n > 0 && w->line[n - 1] == '\n')
 		n--;
@@ -67,17 +72,19 @@ open_log(struct walk *w, const char *path)
 	w->path = path;
 	w->data_fd = -1;
 	if ((w->log = fopen(path, "re")) == NULL) {
-		error_msg("%s: %s", path, strerror(errno));
+		error_errno("%s", path);
 		return EXIT_USAGE;
 	}
-	if ((r = next_line(w, &len)) <= 0)
-		return r < 0 ? (error_msg("%s: %s", path, strerror(errno)),
-		    EXIT_USAGE) : bad_log(w, "empty: no header");
+	if ((r = next_line(w, &len)) < 0) {
+		error_errno("%s", path);
+		return EXIT_USAGE;
+	}
+	if (r == 0)
+		return bad_log(w, "empty: no header");
 	if (wl_parse_header(w->line, len, &w->h, err, sizeof(err)) < 0)
 		return bad_log(w, err);
-	if ((dir = strdup(path)) == NULL ||
-	    asprintf(&data, "%s/%s", dirname(dir), w->h.data) < 0)
-		die(EXIT_LOCAL, "out of memory");
+	dir = xstrdup(path);
+	data = xasprintf("%s/%s", dirname(dir), w->h.data);
 	free(dir);
 	w->data_fd = open(data, O_RDONLY | O_CLOEXEC);
 	if (w->data_fd < 0) {
@@ -132,7 +139,7 @@ apply(struct walk *w, const struct wl_entry *e)
 	if (e->op != WL_WRITE) {
 		if (zero_range(w, e->offset, e->length) == 0)
 			return 0;
-		error_msg("the image: %s", strerror(errno));
+		error_errno("the image");
 		return EXIT_LOCAL;
 	}
 	for (done = 0; done < e->length; done += n) {
@@ -146,7 +153,7 @@ apply(struct walk *w, const struct wl_entry *e)
 		}
 		if (pwrite(w->image_fd, w->buf, n, (off_t)(e->offset + done)) !=
 		    (ssize_t)n) {
-			error_msg("the image: %s", strerror(errno));
+			error_errno("the image");
 			return EXIT_LOCAL;
 		}
 	}
@@ -199,21 +206,14 @@ end_epoch(struct walk *w, const struct wl_entry *cut,
 	return st;
 }
 
-static int
+static void
 push(struct walk *w, const struct wl_entry *e)
 {
-	struct wl_entry *grown;
-	size_t cap;
-
 	if (w->n == w->ecap) {
-		cap = w->ecap ? 2 * w->ecap : 256;
-		if ((grown = realloc(w->epoch, cap * sizeof(*grown))) == NULL)
-			die(EXIT_LOCAL, "out of memory");
-		w->epoch = grown;
-		w->ecap = cap;
+		w->ecap = w->ecap ? 2 * w->ecap : 256;
+		w->epoch = xreallocarray(w->epoch, w->ecap, sizeof(*w->epoch));
 	}
 	w->epoch[w->n++] = *e;
-	return 0;
 }
 
 static const char *
@@ -238,8 +238,7 @@ replay(const char *log_path, int image_fd, const struct replay_target *t,
 	if ((st = open_log(&w, log_path)) != 0)
 		goto out;
 	w.image_fd = image_fd;
-	if ((w.buf = malloc(CHUNK)) == NULL)
-		die(EXIT_LOCAL, "out of memory");
+	w.buf = xmalloc(CHUNK);
 	if (image_fd >= 0 && !t->to_end && t->flush == 0)
 		crashing = t->crash;
 	if (image_fd >= 0 && !t->to_end && t->flush == 0 && !t->crash)
@@ -283,7 +282,7 @@ replay(const char *log_path, int image_fd, const struct replay_target *t,
 		}
 	}
 	if (got < 0) {
-		error_msg("%s: %s", log_path, strerror(errno));
+		error_errno("%s", log_path);
 		st = EXIT_USAGE;
 		goto out;
 	}

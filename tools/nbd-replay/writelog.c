@@ -10,6 +10,7 @@
 #include <jansson.h>
 
 #include "writelog.h"
+#include "xalloc.h"
 
 static const char *const op_names[] = {
 	[WL_WRITE] = "write", [WL_TRIM] = "trim", [WL_ZERO] = "zero",
@@ -72,10 +73,10 @@ wl_parse_header(const char *line, size_t len, struct wl_header *h,
 		    strchr(json_string_value(v), '/') != NULL ||
 		    strlen(json_string_value(v)) != json_string_length(v))
 			snprintf(err, errlen, "\"data\" is not a file name");
-		else if ((h->data = strdup(json_string_value(v))) == NULL)
-			snprintf(err, errlen, "out of memory");
-		else
+		else {
+			h->data = xstrdup(json_string_value(v));
 			ret = 0;
+		}
 	}
 	json_decref(j);
 	return ret;
@@ -92,11 +93,8 @@ parse_kept(json_t *j, struct wl_entry *e, char *err, size_t errlen)
 		return -1;
 	}
 	e->nkept = json_array_size(a);
-	if (e->nkept > 0 &&
-	    (e->kept = calloc(e->nkept, sizeof(*e->kept))) == NULL) {
-		snprintf(err, errlen, "out of memory");
-		return -1;
-	}
+	if (e->nkept > 0)
+		e->kept = xcalloc(e->nkept, sizeof(*e->kept));
 	json_array_foreach(a, i, v) {
 		if (!json_is_integer(v) || json_integer_value(v) <= 0 ||
 		    (uint64_t)json_integer_value(v) >= e->seq) {

@@ -7,6 +7,7 @@
 #include "cpio.h"
 #include "readfile.h"
 #include "unpack.h"
+#include "xalloc.h"
 
 /* No kernel module comes near this, compressed or not. */
 #define MODULE_MAX (512 * 1024 * 1024)
@@ -20,9 +21,7 @@ module_list(const struct module_set *set, size_t *len)
 
 	for (i = 0; i < set->n; i++)
 		n += strlen(set->mods[i].dest) + 1;
-	if ((list = malloc(n + 1)) == NULL)
-		return NULL;
-	p = list;
+	p = list = xmalloc(n + 1);
 	for (i = 0; i < set->n; i++)
 		p += sprintf(p, "%s\n", set->mods[i].dest);
 	*len = n;
@@ -82,10 +81,7 @@ archive_write(FILE *out, const char *out_name, const struct init_bin *init,
 	size_t list_len, i;
 	int rc = -1;
 
-	if ((list = module_list(set, &list_len)) == NULL) {
-		snprintf(why, whylen, "out of memory");
-		return -1;
-	}
+	list = module_list(set, &list_len);
 	cpio_init(&c, out);
 	if (cpio_add_dir(&c, "dev", 0755) < 0 ||
 	    cpio_add_chardev(&c, "dev/console", 0600, 5, 1) < 0 ||

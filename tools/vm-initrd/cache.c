@@ -15,6 +15,7 @@
 
 #include "cache.h"
 #include "outfile.h"
+#include "xalloc.h"
 
 #define ENTRY_PREFIX "initrd-"
 #define ENTRY_SUFFIX ".img"
@@ -42,17 +43,11 @@ cache_key_line(struct cache_key *k, const char *fmt, ...)
 {
 	char *line;
 	va_list ap;
-	int n;
 
 	va_start(ap, fmt);
-	n = vasprintf(&line, fmt, ap);
+	line = xvasprintf(fmt, ap);
 	va_end(ap);
-	if (n < 0) {
-		/* No memory: a key that matches nothing is still right. */
-		k->crc = ~k->crc;
-		return;
-	}
-	add(k, line, (size_t)n);
+	add(k, line, strlen(line));
 	add(k, "\n", 1);
 	free(line);
 }
@@ -122,13 +117,12 @@ cache_dir(const char *given, char *why, size_t whylen)
 	const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
 	struct passwd *pw;
 	char *dir;
-	int n;
 
 	if (given != NULL)
-		n = asprintf(&dir, "%s", given);
+		dir = xstrdup(given);
 	/* The XDG specification says to ignore a relative path. */
 	else if (xdg != NULL && xdg[0] == '/')
-		n = asprintf(&dir, "%s/vmtest-tools/initrd", xdg);
+		dir = xasprintf("%s/vmtest-tools/initrd", xdg);
 	else {
 		if ((home == NULL || home[0] != '/') &&
 		    (pw = getpwuid(getuid())) != NULL)
@@ -139,11 +133,7 @@ cache_dir(const char *given, char *why, size_t whylen)
 			    "or -o");
 			return NULL;
 		}
-		n = asprintf(&dir, "%s/.cache/vmtest-tools/initrd", home);
-	}
-	if (n < 0) {
-		snprintf(why, whylen, "out of memory");
-		return NULL;
+		dir = xasprintf("%s/.cache/vmtest-tools/initrd", home);
 	}
 	if (make_dirs(dir) < 0) {
 		snprintf(why, whylen, "%s: %s", dir, strerror(errno));
@@ -156,12 +146,8 @@ cache_dir(const char *given, char *why, size_t whylen)
 char *
 cache_entry(const char *dir, const char *release, const struct cache_key *k)
 {
-	char *path;
-
-	if (asprintf(&path, "%s/" ENTRY_PREFIX "%s-%016" PRIx64 ENTRY_SUFFIX,
-	    dir, release, k->crc) < 0)
-		return NULL;
-	return path;
+	return xasprintf("%s/" ENTRY_PREFIX "%s-%016" PRIx64 ENTRY_SUFFIX, dir,
+	    release, k->crc);
 }
 
 bool
@@ -214,7 +200,7 @@ void
 cache_prune(const char *dir)
 {
 	time_t now = time(NULL);
-	struct aged *entries = NULL, *grown;
+	struct aged *entries = NULL;
 	size_t n = 0, i;
 	struct dirent *de;
 	struct stat st;
@@ -233,12 +219,8 @@ cache_prune(const char *dir)
 		}
 		if (!has_affixes(de->d_name, ENTRY_PREFIX, ENTRY_SUFFIX))
 			continue;
-		if ((grown = realloc(entries, (n + 1) * sizeof(*entries))) ==
-		    NULL)
-			break;
-		entries = grown;
-		if ((entries[n].name = strdup(de->d_name)) == NULL)
-			break;
+		entries = xreallocarray(entries, n + 1, sizeof(*entries));
+		entries[n].name = xstrdup(de->d_name);
 		entries[n++].mtime = st.st_mtime;
 	}
 	if (n > 0)

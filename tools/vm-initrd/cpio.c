@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 
 #include "cpio.h"
+#include "xalloc.h"
 
 #define HEADER_LEN 110
 #define TRAILER "TRAILER!!!"
@@ -79,23 +80,12 @@ find_name(const struct cpio *c, const char *name, size_t len)
 	return NULL;
 }
 
-static int
+static void
 remember(struct cpio *c, const char *name, size_t len, uint32_t mode)
 {
-	struct cpio_name *grown;
-	char *copy;
-
-	if ((copy = strndup(name, len)) == NULL)
-		return -1;
-	grown = realloc(c->names, (c->nnames + 1) * sizeof(*c->names));
-	if (grown == NULL) {
-		free(copy);
-		return -1;
-	}
-	c->names = grown;
-	c->names[c->nnames].name = copy;
+	c->names = xreallocarray(c->names, c->nnames + 1, sizeof(*c->names));
+	c->names[c->nnames].name = xstrndup(name, len);
 	c->names[c->nnames++].mode = mode;
-	return 0;
 }
 
 /* Zero bytes that bring a length to a multiple of 4. */
@@ -142,8 +132,7 @@ add(struct cpio *c, const char *name, size_t len, uint32_t mode,
 	struct entry e = { name, len, c->next_ino, mode,
 	    S_ISDIR(mode) ? 2 : 1, (uint32_t)size, major, minor };
 
-	if (remember(c, name, len, mode) < 0)
-		return fail(c, ENOMEM);
+	remember(c, name, len, mode);
 	c->next_ino++;
 	return write_entry(c, &e, data);
 }

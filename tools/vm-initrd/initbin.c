@@ -9,6 +9,7 @@
 
 #include "initbin.h"
 #include "readfile.h"
+#include "xalloc.h"
 
 /* A static init of more than this is surely not one. */
 #define INIT_MAX (256 * 1024 * 1024)
@@ -74,7 +75,7 @@ init_check(const unsigned char *p, size_t len, char *why, size_t whylen)
 static char *
 default_path(void)
 {
-	char self[PATH_MAX], *slash, *path;
+	char self[PATH_MAX], *slash;
 	ssize_t n;
 
 	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
@@ -84,9 +85,7 @@ default_path(void)
 	if ((slash = strrchr(self, '/')) == NULL)
 		return NULL;
 	*slash = '\0';
-	if (asprintf(&path, "%s/vm-init", self) < 0)
-		return NULL;
-	return path;
+	return xasprintf("%s/vm-init", self);
 }
 
 int
@@ -95,7 +94,7 @@ init_load(const char *given, struct init_bin *ib, char *why, size_t whylen)
 	char reason[200];
 
 	memset(ib, 0, sizeof(*ib));
-	ib->path = given != NULL ? strdup(given) : default_path();
+	ib->path = given != NULL ? xstrdup(given) : default_path();
 	if (ib->path == NULL) {
 		snprintf(why, whylen, "cannot find vm-init next to our own "
 		    "executable (/proc/self/exe): give --init PATH");

@@ -7,6 +7,7 @@
 #include "ascii.h"
 #include "kversion.h"
 #include "unpack.h"
+#include "xalloc.h"
 
 static const char banner[] = "Linux version ";
 #define BANNER_LEN (sizeof(banner) - 1)
@@ -145,10 +146,7 @@ search_unpacked(enum unpack_format f, const unsigned char *in, size_t len,
 	char reason[200];
 	int rc;
 
-	if ((s.buf = malloc(WINDOW)) == NULL) {
-		snprintf(why, whylen, "out of memory");
-		return -1;
-	}
+	s.buf = xmalloc(WINDOW);
 	rc = unpack(f, in, len, limit, search_piece, &s, reason,
 	    sizeof(reason));
 	/* What unpacked before an error may still hold the banner. */

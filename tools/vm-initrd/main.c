@@ -25,6 +25,7 @@
 #include "modules.h"
 #include "outfile.h"
 #include "readfile.h"
+#include "xalloc.h"
 
 /* Bump when the archive's layout changes, so old cache entries die. */
 #define ARCHIVE_FORMAT 2
@@ -67,7 +68,8 @@ static const char help_text[] =
 "  -h, --help               this help\n"
 "  -V, --version            print the version\n"
 "\n"
-"Exit status: 0 success, 2 usage or any failure (nothing was written).\n";
+"Exit status: 0 success, 2 usage or any failure (nothing was written),\n"
+"71 out of memory or stdout unwritable.\n";
 
 enum {
 	OPT_NO_MODULES = 256,
@@ -155,7 +157,7 @@ read_release(const char *kernel, char *release)
 	int rc;
 
 	if (map_whole(kernel, &img, &len) < 0)
-		die(EXIT_USAGE, "%s: %s", kernel, strerror(errno));
+		die_errno(EXIT_USAGE, "%s", kernel);
 	rc = kversion_read(img, len, KERNEL_UNPACK_MAX, release, why,
 	    sizeof(why));
 	unmap_whole(img, len);
@@ -176,11 +178,9 @@ resolve_modules(const struct options *o, const char *release,
 		return;
 	}
 	if (o->modules_dir != NULL)
-		dir = strdup(o->modules_dir);
-	else if (asprintf(&dir, "/lib/modules/%s", release) < 0)
-		dir = NULL;
-	if (dir == NULL)
-		die(EXIT_USAGE, "out of memory");
+		dir = xstrdup(o->modules_dir);
+	else
+		dir = xasprintf("/lib/modules/%s", release);
 	/* "dir/" and "dir" alike, for tidy messages. */
 	for (n = strlen(dir); n > 1 && dir[n - 1] == '/'; n--)
 		dir[n - 1] = '\0';
@@ -259,15 +259,13 @@ main(int argc, char **argv)
 		die(EXIT_USAGE, "%s", why);
 
 	if (o.output != NULL)
-		entry = strdup(o.output);
+		entry = xstrdup(o.output);
 	else {
 		if ((dir = cache_dir(o.cache_dir, why, sizeof(why))) == NULL)
 			die(EXIT_USAGE, "%s", why);
 		describe(&key, release, &init, &set);
 		entry = cache_entry(dir, release, &key);
 	}
-	if (entry == NULL)
-		die(EXIT_USAGE, "out of memory");
 
 	if (o.output == NULL && !o.no_cache && cache_hit(entry)) {
 		if (o.verbose)
@@ -281,7 +279,7 @@ main(int argc, char **argv)
 			cache_prune(dir);
 	}
 	if (printf("%s\n", entry) < 0 || fflush(stdout) != 0)
-		die(EXIT_USAGE, "stdout: %s", strerror(errno));
+		die_errno(EXIT_LOCAL, "stdout");
 
 	free(entry);
 	free(dir);

@@ -10,6 +10,7 @@
 
 #include "diag.h"
 #include "modules.h"
+#include "xalloc.h"
 
 struct resolver {
 	struct kmod_ctx *ctx;
@@ -85,10 +86,7 @@ dest_name(struct resolver *r, const char *name, const char *path)
 		    name, path, r->dir);
 		return NULL;
 	}
-	if (asprintf(&dest, "lib/modules/%s/%s", r->version, rel) < 0) {
-		snprintf(r->why, r->whylen, "out of memory");
-		return NULL;
-	}
+	dest = xasprintf("lib/modules/%s/%s", r->version, rel);
 	if (!strip_suffix(dest, ".ko.gz") && !strip_suffix(dest, ".ko.xz") &&
 	    !strip_suffix(dest, ".ko.zst"))
 		return dest;
@@ -111,24 +109,13 @@ static int
 append(struct resolver *r, const char *name, const char *path)
 {
 	struct module_set *set = r->set;
-	struct module *grown, m;
+	struct module m;
 
-	m.name = strdup(name);
-	m.path = strdup(path);
-	m.dest = dest_name(r, name, path);
-	grown = realloc(set->mods, (set->n + 1) * sizeof(*set->mods));
-	if (m.name == NULL || m.path == NULL || m.dest == NULL ||
-	    grown == NULL) {
-		if (m.dest != NULL)
-			snprintf(r->why, r->whylen, "out of memory");
-		free(m.name);
-		free(m.path);
-		free(m.dest);
-		if (grown != NULL)
-			set->mods = grown;
+	if ((m.dest = dest_name(r, name, path)) == NULL)
 		return -1;
-	}
-	set->mods = grown;
+	m.name = xstrdup(name);
+	m.path = xstrdup(path);
+	set->mods = xreallocarray(set->mods, set->n + 1, sizeof(*set->mods));
 	set->mods[set->n++] = m;
 	return 0;
 }
@@ -141,7 +128,6 @@ visit(struct resolver *r, struct kmod_module *mod)
 	const char *path = kmod_module_get_path(mod);
 	struct kmod_list *deps, *it;
 	struct kmod_module *dep;
-	const char **grown;
 	size_t i;
 	int rc = 0;
 
@@ -158,12 +144,7 @@ visit(struct resolver *r, struct kmod_module *mod)
 		    "no file", r->dir, name);
 		return -1;
 	}
-	if ((grown = realloc(r->stack, (r->depth + 1) * sizeof(*grown))) ==
-	    NULL) {
-		snprintf(r->why, r->whylen, "out of memory");
-		return -1;
-	}
-	r->stack = grown;
+	r->stack = xreallocarray(r->stack, r->depth + 1, sizeof(*r->stack));
 	r->stack[r->depth++] = name;
 	deps = kmod_module_get_dependencies(mod);
 	kmod_list_foreach(it, deps) {
@@ -178,19 +159,14 @@ visit(struct resolver *r, struct kmod_module *mod)
 	return rc < 0 ? -1 : append(r, name, path);
 }
 
-static int
+static void
 add_builtin(struct resolver *r, const char *name)
 {
-	char **grown = realloc(r->set->builtin,
-	    (r->set->nbuiltin + 1) * sizeof(*grown));
+	struct module_set *set = r->set;
 
-	if (grown == NULL)
-		return -1;
-	r->set->builtin = grown;
-	if ((grown[r->set->nbuiltin] = strdup(name)) == NULL)
-		return -1;
-	r->set->nbuiltin++;
-	return 0;
+	set->builtin = xreallocarray(set->builtin, set->nbuiltin + 1,
+	    sizeof(*set->builtin));
+	set->builtin[set->nbuiltin++] = xstrdup(name);
 }
 
 /*
@@ -248,12 +224,11 @@ want(struct resolver *r, const char *wanted)
 		kmod_module_unref(m);
 	}
 	kmod_module_unref_list(plain);
+	rc = 0;
 	if (builtin)
-		rc = add_builtin(r, kmod_module_get_name(mod));
+		add_builtin(r, kmod_module_get_name(mod));
 	else
 		rc = visit(r, mod);
-	if (rc < 0 && r->why[0] == '\0')
-		snprintf(r->why, r->whylen, "out of memory");
 	kmod_module_unref(mod);
 	return rc < 0 ? -1 : 0;
 }
@@ -298,10 +273,7 @@ modules_resolve(const char *dir, const char *version,
 	why[0] = '\0';
 	if (need_path(&r, dir, true) < 0)
 		return -1;
-	if (asprintf(&index, "%s/modules.dep.bin", dir) < 0) {
-		snprintf(why, whylen, "out of memory");
-		return -1;
-	}
+	index = xasprintf("%s/modules.dep.bin", dir);
 	if (need_path(&r, index, false) < 0)
 		goto out;
 	if ((r.ctx = kmod_new(dir, no_config)) == NULL) {

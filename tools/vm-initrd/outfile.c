@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "outfile.h"
+#include "xalloc.h"
 
 /* The temporary file a signal handler must remove, if armed. */
 static char doomed[PATH_MAX];
@@ -24,6 +25,18 @@ on_signal(int sig)
 	raise(sig);
 }
 
+/*
+ * exit(3) from anywhere, such as out of memory in the middle of a module
+ * (xalloc.h), must not leave the temporary file behind either.
+ */
+static void
+on_exit_remove(void)
+{
+	if (armed)
+		unlink(doomed);
+	armed = 0;
+}
+
 static void
 catch_signals(void)
 {
@@ -33,6 +46,7 @@ catch_signals(void)
 	if (done)
 		return;
 	done = true;
+	atexit(on_exit_remove);
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
 	sigemptyset(&sa.sa_mask);
@@ -48,10 +62,10 @@ dir_of(const char *path)
 	const char *slash = strrchr(path, '/');
 
 	if (slash == NULL)
-		return strdup(".");
+		return xstrdup(".");
 	if (slash == path)
-		return strdup("/");
-	return strndup(path, (size_t)(slash - path));
+		return xstrdup("/");
+	return xstrndup(path, (size_t)(slash - path));
 }
 
 int
@@ -64,19 +78,16 @@ outfile_open(struct outfile *o, const char *path, char *why, size_t whylen)
 	memset(o, 0, sizeof(*o));
 	catch_signals();
 	dir = dir_of(path);
-	if (dir != NULL && asprintf(&o->tmp, "%s/" OUTFILE_TMP_PREFIX "XXXXXX",
-	    dir) < 0)
-		o->tmp = NULL;
-	if (dir == NULL || o->tmp == NULL ||
-	    strlen(o->tmp) >= sizeof(doomed) ||
-	    (o->path = strdup(path)) == NULL) {
-		snprintf(why, whylen, "%s: out of memory or name too long",
-		    path);
+	o->tmp = xasprintf("%s/" OUTFILE_TMP_PREFIX "XXXXXX", dir);
+	/* The signal handler has no malloc: its copy has a fixed size. */
+	if (strlen(o->tmp) >= sizeof(doomed)) {
+		snprintf(why, whylen, "%s: %s", path, strerror(ENAMETOOLONG));
 		free(dir);
 		free(o->tmp);
 		o->tmp = NULL;
 		return -1;
 	}
+	o->path = xstrdup(path);
 	/* Signals wait while the handler's name and the file disagree. */
 	sigfillset(&all);
 	sigprocmask(SIG_BLOCK, &all, &old);

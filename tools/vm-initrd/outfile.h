@@ -3,7 +3,8 @@
  * file in the target's directory, which is synced and renamed over the
  * target only once complete, so that a reader (a parallel run, QEMU)
  * sees the old file, the new one, or none, never half of one.  SIGINT,
- * SIGTERM and SIGHUP remove the temporary file before we die of them.
+ * SIGTERM and SIGHUP remove the temporary file before we die of them,
+ * and so does exit(3).
  */
 #ifndef VM_INITRD_OUTFILE_H
 #define VM_INITRD_OUTFILE_H

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "readfile.h"
+#include "xalloc.h"
 
 /* Opens path for reading and insists on a regular file. */
 static int
@@ -52,11 +53,7 @@ read_whole(const char *path, size_t limit, unsigned char **data, size_t *len)
 	}
 	size = (size_t)st.st_size;
 	/* One byte more: an empty file still gets a buffer of its own. */
-	if ((buf = malloc(size + 1)) == NULL) {
-		close(fd);
-		errno = ENOMEM;
-		return -1;
-	}
+	buf = xmalloc(size + 1);
 	/* A file that shrinks while read is read as far as it goes. */
 	while (got < size) {
 		n = read(fd, buf + got, size - got);

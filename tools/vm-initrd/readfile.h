@@ -1,7 +1,8 @@
 /*
  * readfile: whole files in memory, read into a buffer or mapped, with a
  * size bound.  Failures return -1 with errno set for "path: strerror"
- * messages; a file over the bound is EFBIG.
+ * messages; a file over the bound is EFBIG.  Running out of memory ends
+ * the tool (xalloc.h).
  */
 #ifndef VM_INITRD_READFILE_H
 #define VM_INITRD_READFILE_H

@@ -1,5 +1,4 @@
 #include <limits.h>
-#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +9,7 @@
 #include <zstd.h>
 
 #include "unpack.h"
+#include "xalloc.h"
 
 #define PIECE (64 * 1024)
 
@@ -76,8 +76,11 @@ gunzip(const unsigned char *in, size_t len, struct out *o,
 
 	memset(&z, 0, sizeof(z));
 	/* 16 + MAX_WBITS: a gzip header and trailer, checked. */
-	if (inflateInit2(&z, 16 + MAX_WBITS) != Z_OK) {
-		snprintf(o->why, o->whylen, "gzip: out of memory");
+	if ((rc = inflateInit2(&z, 16 + MAX_WBITS)) == Z_MEM_ERROR)
+		xalloc_die();
+	if (rc != Z_OK) {
+		snprintf(o->why, o->whylen, "gzip: zlib %s cannot start",
+		    zlibVersion());
 		return -1;
 	}
 	z.next_in = (unsigned char *)in;
@@ -121,9 +124,12 @@ unxz(const unsigned char *in, size_t len, struct out *o, unsigned char *buf)
 	int d;
 
 	/* CONCATENATED: every stream of the file, as xz(1) reads it. */
-	if (lzma_stream_decoder(&s, XZ_MEMLIMIT, LZMA_CONCATENATED) !=
-	    LZMA_OK) {
-		snprintf(o->why, o->whylen, "xz: out of memory");
+	if ((rc = lzma_stream_decoder(&s, XZ_MEMLIMIT, LZMA_CONCATENATED)) ==
+	    LZMA_MEM_ERROR)
+		xalloc_die();
+	if (rc != LZMA_OK) {
+		snprintf(o->why, o->whylen, "xz: liblzma %s cannot start",
+		    lzma_version_string());
 		return -1;
 	}
 	s.next_in = in;
@@ -133,6 +139,9 @@ unxz(const unsigned char *in, size_t len, struct out *o, unsigned char *buf)
 		s.avail_out = PIECE;
 		/* All the input is there from the start, so always FINISH. */
 		rc = lzma_code(&s, LZMA_FINISH);
+		/* Its own allocations: the dictionary is bounded above. */
+		if (rc == LZMA_MEM_ERROR)
+			xalloc_die();
 		if ((d = deliver(o, buf, PIECE - s.avail_out)) != 0) {
 			lzma_end(&s);
 			return d > 0 ? 0 : -1;
@@ -146,7 +155,6 @@ unxz(const unsigned char *in, size_t len, struct out *o, unsigned char *buf)
 			    rc == LZMA_BUF_ERROR ? "truncated" :
 			    rc == LZMA_MEMLIMIT_ERROR ?
 			    "needs a dictionary over 128 MiB" :
-			    rc == LZMA_MEM_ERROR ? "out of memory" :
 			    rc == LZMA_FORMAT_ERROR ? "not an xz stream" :
 			    rc == LZMA_OPTIONS_ERROR ? "unsupported options" :
 			    "corrupt data");
@@ -167,10 +175,8 @@ unzstd(const unsigned char *in, size_t len, struct out *o,
 	int d;
 
 	/* The decoder refuses windows over 128 MiB by default. */
-	if ((dctx = ZSTD_createDCtx()) == NULL) {
-		snprintf(o->why, o->whylen, "zstd: out of memory");
-		return -1;
-	}
+	if ((dctx = ZSTD_createDCtx()) == NULL)
+		xalloc_die();
 	for (;;) {
 		ob.dst = buf;
 		ob.size = PIECE;
@@ -208,10 +214,7 @@ unpack(enum unpack_format f, const unsigned char *in, size_t len,
 	unsigned char *buf;
 	int rc;
 
-	if ((buf = malloc(PIECE)) == NULL) {
-		snprintf(why, whylen, "out of memory");
-		return -1;
-	}
+	buf = xmalloc(PIECE);
 	switch (f) {
 	case UNPACK_GZIP: rc = gunzip(in, len, &o, buf); break;
 	case UNPACK_XZ: rc = unxz(in, len, &o, buf); break;
@@ -228,25 +231,19 @@ unpack(enum unpack_format f, const unsigned char *in, size_t len,
 struct collect {
 	unsigned char *buf;
 	size_t len, cap;
-	bool nomem;
 };
 
 static int
 collect_piece(const unsigned char *piece, size_t n, void *arg)
 {
 	struct collect *c = arg;
-	unsigned char *grown;
 	size_t want;
 
 	if (n > c->cap - c->len) {
 		want = c->cap;
 		while (n > want - c->len)
 			want = want <= SIZE_MAX / 2 ? want * 2 : SIZE_MAX;
-		if ((grown = realloc(c->buf, want)) == NULL) {
-			c->nomem = true;
-			return 1;
-		}
-		c->buf = grown;
+		c->buf = xrealloc(c->buf, want);
 		c->cap = want;
 	}
 	memcpy(c->buf + c->len, piece, n);
@@ -259,16 +256,9 @@ unpack_all(enum unpack_format f, const unsigned char *in, size_t len,
     size_t limit, unsigned char **out, size_t *out_len, char *why,
     size_t whylen)
 {
-	struct collect c = { NULL, 0, PIECE, false };
+	struct collect c = { xmalloc(PIECE), 0, PIECE };
 
-	if ((c.buf = malloc(c.cap)) == NULL) {
-		snprintf(why, whylen, "out of memory");
-		return -1;
-	}
-	if (unpack(f, in, len, limit, collect_piece, &c, why, whylen) < 0 ||
-	    c.nomem) {
-		if (c.nomem)
-			snprintf(why, whylen, "out of memory");
+	if (unpack(f, in, len, limit, collect_piece, &c, why, whylen) < 0) {
 		free(c.buf);
 		return -1;
 	}
