@@ -29,7 +29,7 @@ ours() { pgrep -f -- "$T/" | grep -vx "$$" || true; }
 nothing_left_within() {
 	local tenths=$(($1 * 10))
 	until [ -z "$(ours)" ] && [ -z "$(rundirs)" ]; do
-		((tenths-- > 0)) || { ps -o pid,ppid,args -p "$(ours | tr '\n' ,)0" >&2; rundirs >&2; return 1; }
+		((tenths-- > 0)) || { [ -z "$(ours)" ] || ps -o pid,ppid,args -p "$(ours | paste -sd,)" >&2; rundirs >&2; return 1; }
 		sleep 0.1
 	done
 }

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "argv.h"
+#include "child.h"
 #include "deadline.h"
 #include "diag.h"
 #include "disk.h"
@@ -139,17 +140,6 @@ disk_start(const struct target *t, const char *rundir, bool detach)
 void
 disk_stop(pid_t pid)
 {
-	struct deadline d = deadline_in_ms(DISK_GRACE_MS);
-
-	if (pid <= 0)
-		return;
-	kill(pid, SIGTERM);
-	while (waitpid(pid, NULL, WNOHANG) == 0) {
-		if (deadline_passed(d)) {
-			kill(pid, SIGKILL);
-			waitpid(pid, NULL, 0);
-			return;
-		}
-		deadline_sleep_ms(d, 5);
-	}
+	if (pid > 0)
+		child_stop(pid, SIGTERM, DISK_GRACE_MS, NULL);
 }

@@ -22,6 +22,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "child.h"
 #include "deadline.h"
 #include "diag.h"
 #include "launch.h"
@@ -493,22 +494,10 @@ launch_wait(struct launch *l)
 void
 launch_stop(struct launch *l, int64_t grace_ms)
 {
-	struct deadline d = deadline_in_ms(grace_ms);
-
 	if (launch_reaped(l))
 		return;
-	kill(l->pid, SIGTERM);
-	while (!launch_reaped(l)) {
-		if (deadline_passed(d)) {
-			kill(l->pid, SIGKILL);
-			while (waitpid(l->pid, &l->status, 0) < 0 &&
-			    errno == EINTR)
-				;
-			l->pid = 0;
-			return;
-		}
-		launch_take_signal(POLL_MS);
-	}
+	child_stop(l->pid, SIGTERM, grace_ms, &l->status);
+	l->pid = 0;
 }
 
 bool

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "accel.h"
+#include "argv.h"
 #include "captive.h"
 #include "config.h"
 #include "cwd.h"
@@ -91,8 +92,12 @@ main(int argc, char **argv)
 	    o.flags.set[KEY_IMAGE].value == NULL)
 		options_usage();
 	pick_target(o.config, o.target, &o.flags, &c, &t);
-	if (o.share_cwd)
+	if (o.share_cwd && t.is_kernel) {
 		cwd_share(&t);
+		/* One more mount: the command line must still hold them all. */
+		if (argv_cmdline_check(&t) > 0)
+			exit(EXIT_USAGE);
+	}
 
 	memset(&p, 0, sizeof(p));
 	p.interactive = o.launch.interactive;

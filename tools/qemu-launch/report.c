@@ -56,7 +56,7 @@ report_ready(struct report *r, const struct launch *l,
 	json_t *o = json_object(), *disk = json_null();
 
 	json_object_set_new(o, "pid", json_integer(l->pid));
-	json_object_set_new(o, "name", json_string(t->name));
+	json_object_set_new(o, "name", json_text(t->name));
 	json_object_set_new(o, "rundir", json_string(l->rundir));
 	set_path(o, "qmp", l->rundir, RUN_QMP);
 	set_path(o, "qga", l->rundir, RUN_QGA);
