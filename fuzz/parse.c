@@ -52,6 +52,37 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	} else if (errno != EINVAL && errno != ERANGE)
 		abort();
 
+	/*
+	 * A plain number: the same whatever the range it is asked in, a
+	 * size of that many bytes, and refused just outside its own value.
+	 */
+	errno = 0;
+	if (parse_uint(s, 0, UINT64_MAX, &bytes) == 0) {
+		if (parse_size(s, &bytes2) != 0 || bytes2 != bytes)
+			abort();
+		if (parse_uint(s, bytes, bytes, &bytes2) != 0 ||
+		    bytes2 != bytes)
+			abort();
+		errno = 0;
+		if (bytes > 0 && (parse_uint(s, 0, bytes - 1, &bytes2) == 0 ||
+		    errno != ERANGE))
+			abort();
+		errno = 0;
+		if (bytes < UINT64_MAX && (parse_uint(s, bytes + 1,
+		    UINT64_MAX, &bytes2) == 0 || errno != ERANGE))
+			abort();
+		snprintf(buf, sizeof(buf), "%" PRIu64, bytes);
+		if (parse_uint(buf, 0, UINT64_MAX, &bytes2) != 0 ||
+		    bytes2 != bytes)
+			abort();
+	} else if (errno == ERANGE) {
+		/* Digits alone, past 2^64 - 1: too big as a size too. */
+		errno = 0;
+		if (parse_size(s, &bytes2) == 0 || errno != ERANGE)
+			abort();
+	} else if (errno != EINVAL)
+		abort();
+
 	free(s);
 	return 0;
 }

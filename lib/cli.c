@@ -30,7 +30,7 @@ cli_uint(const char *flag, const char *text, uint64_t min, uint64_t max)
 {
 	uint64_t v;
 
-	if (parse_uint_range(text, min, max, &v) < 0)
+	if (parse_uint(text, min, max, &v) < 0)
 		die(EXIT_USAGE, "%s: '%s' is not a number from %" PRIu64
 		    " to %" PRIu64, flag, text, min, max);
 	return v;

@@ -17,8 +17,8 @@ int64_t cli_duration(const char *flag, const char *text);
 
 /*
  * The value of a decimal argument of flag from min to max (parse.h's
- * parse_uint_range), or exit 2: "FLAG: 'TEXT' is not a number from MIN
- * to MAX".
+ * parse_uint), or exit 2: "FLAG: 'TEXT' is not a number from MIN to
+ * MAX".
  */
 uint64_t cli_uint(const char *flag, const char *text, uint64_t min,
     uint64_t max);

@@ -41,7 +41,7 @@ digits_value(const char *s, size_t n, uint64_t max, uint64_t *value)
 }
 
 int
-parse_uint_range(const char *s, uint64_t min, uint64_t max, uint64_t *out)
+parse_uint(const char *s, uint64_t min, uint64_t max, uint64_t *out)
 {
 	size_t len = span_digits(s);
 	uint64_t v;

@@ -34,8 +34,7 @@ int parse_size(const char *s, uint64_t *bytes);
  * to max inclusive.  A value outside them, however many digits it has,
  * is ERANGE.
  */
-int parse_uint_range(const char *s, uint64_t min, uint64_t max,
-    uint64_t *out);
+int parse_uint(const char *s, uint64_t min, uint64_t max, uint64_t *out);
 
 /*
  * Writes a duration the way users write one ("300ms", "10s", "2m",

@@ -47,7 +47,7 @@ uint_is(const char *s, uint64_t min, uint64_t max, uint64_t want)
 {
 	uint64_t v = 12345;
 
-	return parse_uint_range(s, min, max, &v) == 0 && v == want;
+	return parse_uint(s, min, max, &v) == 0 && v == want;
 }
 
 static bool
@@ -56,7 +56,7 @@ uint_fails(const char *s, uint64_t min, uint64_t max, int err)
 	uint64_t v = 12345;
 
 	errno = 0;
-	return parse_uint_range(s, min, max, &v) == -1 && errno == err &&
+	return parse_uint(s, min, max, &v) == -1 && errno == err &&
 	    v == 12345;
 }
 

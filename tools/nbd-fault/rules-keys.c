@@ -60,26 +60,6 @@ lookup(const struct name *t, const char *s, unsigned *value)
 	return false;
 }
 
-/* A plain decimal number up to max. */
-static bool
-parse_uint(const char *s, uint64_t max, uint64_t *v)
-{
-	uint64_t x = 0, d;
-
-	if (!ascii_is_digit(*s))
-		return false;
-	for (; ascii_is_digit(*s); s++) {
-		d = (uint64_t)(*s - '0');
-		if (x > (max - d) / 10)
-			return false;
-		x = x * 10 + d;
-	}
-	if (*s != '\0')
-		return false;
-	*v = x;
-	return true;
-}
-
 /*
  * Python's int() of a string, in ASCII: blanks around (its whitespace
  * includes \x1c-\x1f), a sign, single underscores between digits.  Beyond
@@ -384,7 +364,7 @@ selector_keys(struct rule_file *f, const struct section *s, struct rule *r)
 	if (kv != NULL) {
 		if (lookup(option_names, kv->value, &u))
 			r->option = (int)u;
-		else if (parse_uint(kv->value, INT32_MAX, &v))
+		else if (parse_uint(kv->value, 0, INT32_MAX, &v) == 0)
 			r->option = (int)v;
 		else
 			return bad(f, s, kv, "an option number or name "
@@ -406,10 +386,11 @@ selector_keys(struct rule_file *f, const struct section *s, struct rule *r)
 	}
 
 	get(f, s, "skip", NULL, &kv);
-	if (kv != NULL && !parse_uint(kv->value, UINT64_MAX, &r->skip))
+	if (kv != NULL && parse_uint(kv->value, 0, UINT64_MAX, &r->skip) < 0)
 		return bad(f, s, kv, "a number of occurrences");
 	get(f, s, "count", NULL, &count);
-	if (count != NULL && !parse_uint(count->value, UINT64_MAX, &r->count))
+	if (count != NULL && parse_uint(count->value, 0, UINT64_MAX,
+	    &r->count) < 0)
 		return bad(f, s, count, "a number of times, 0 for no limit");
 
 	get(f, s, "scope", NULL, &kv);
@@ -447,8 +428,8 @@ selector_keys(struct rule_file *f, const struct section *s, struct rule *r)
 		return rf_error(f, kv->line, false, "out of memory");
 
 	get(f, s, "connection", NULL, &kv);
-	if (kv != NULL && (!parse_uint(kv->value, UINT64_MAX,
-	    &r->connection) || r->connection == 0))
+	if (kv != NULL && parse_uint(kv->value, 1, UINT64_MAX,
+	    &r->connection) < 0)
 		return bad(f, s, kv, "a connection number from 1");
 	return 0;
 }
@@ -470,8 +451,7 @@ action_keys(struct rule_file *f, const struct section *s, struct rule *r)
 		return bad(f, s, err, "EPERM, EIO, ENOMEM, EINVAL, ENOSPC, "
 		    "EOVERFLOW, ENOTSUP or ESHUTDOWN");
 	get(f, s, "bits", NULL, &bits);
-	if (bits != NULL && (!parse_uint(bits->value, UINT32_MAX, &v) ||
-	    v == 0))
+	if (bits != NULL && parse_uint(bits->value, 1, UINT32_MAX, &v) < 0)
 		return bad(f, s, bits, "a number of bits from 1");
 	if (bits != NULL)
 		r->corrupt_bits = (unsigned)v;
