@@ -37,6 +37,7 @@ int
 main(void)
 {
 	struct sigaction sa;
+	sigset_t sigalrm, old;
 	pthread_t reader;
 	char *big;
 	int p[2];
@@ -52,7 +53,16 @@ main(void)
 	memset(big, 'x', BIG);
 	CHECK(pipe(p) == 0);
 	read_end = p[0];
-	pthread_create(&reader, NULL, drain, NULL);
+	/*
+	 * The alarms are for the writer: one that landed on the reader would
+	 * cut its read() short (EINTR), it would stop, and the writer would
+	 * wait for room for good.  The reader is born with SIGALRM blocked.
+	 */
+	sigemptyset(&sigalrm);
+	sigaddset(&sigalrm, SIGALRM);
+	pthread_sigmask(SIG_BLOCK, &sigalrm, &old);
+	CHECK(pthread_create(&reader, NULL, drain, NULL) == 0);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	ualarm(1000, 1000);
 	CHECK(fd_write_all(p[1], big, BIG) == 0);
 	ualarm(0, 0);
