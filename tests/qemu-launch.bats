@@ -373,6 +373,19 @@ bad_config() {
 		and .image_format == "qcow2"' <<<"${lines[9]}"
 }
 
+@test "stdout that cannot be written is 71, named: --list, --print-argv, --shell" {
+	golden_fixture
+	run bash -c 'qemu-launch --config "$1/targets.ini" --list >/dev/full' _ "$TG"
+	[ "$status" -eq 71 ]
+	[[ "$output" == "qemu-launch: error: stdout: No space left on device" ]]
+	run bash -c 'cd "$1" && qemu-launch --config targets.ini --target image-bios-x86_64 --print-argv --accel tcg >/dev/full' _ "$TG"
+	[ "$status" -eq 71 ]
+	[[ "$output" == "qemu-launch: error: stdout: No space left on device" ]]
+	run bash -c 'cd "$1" && qemu-launch --config targets.ini --target image-bios-x86_64 --print-argv --shell --accel tcg >/dev/full' _ "$TG"
+	[ "$status" -eq 71 ]
+	[[ "$output" == "qemu-launch: error: stdout: No space left on device" ]]
+}
+
 @test "--list keeps a multi-line command and a command with ';'" {
 	mkdir -p "$T/c"
 	echo k >"$T/c/vmlinuz"

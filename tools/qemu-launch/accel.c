@@ -45,6 +45,7 @@
 #endif
 
 #include "accel.h"
+#include "child.h"
 #include "deadline.h"
 #include "diag.h"
 
@@ -215,14 +216,18 @@ probe_vcpu(char *why, size_t size)
 
 #endif
 
-int
+/*
+ * Runs the vCPU probe, ignoring any cached verdict: 0 if KVM runs guest
+ * code at speed, else -1 with the reason in why.
+ */
+static int
 accel_probe(char *why, size_t size)
 {
 	struct deadline d = deadline_in_ms(PROBE_KILL_MS);
 	char buf[512];
 	size_t got = 0;
 	struct pollfd pfd;
-	int p[2], status;
+	int p[2];
 	ssize_t n;
 	pid_t pid;
 
@@ -258,9 +263,8 @@ accel_probe(char *why, size_t size)
 		got += (size_t)n;
 	}
 	close(p[0]);
-	kill(pid, SIGKILL);
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-		;
+	/* Its verdict is in, or never will be: no grace. */
+	child_stop(pid, SIGKILL, 0, NULL);
 	buf[got] = '\0';
 	if (strncmp(buf, "ok ", 3) == 0) {
 		snprintf(why, size, "%s", buf + 3);
@@ -386,12 +390,11 @@ accel_choose(enum accel_mode mode, enum arch arch, bool save)
 	}
 	if ((fd = open("/dev/kvm", O_RDWR | O_CLOEXEC)) < 0) {
 		if (mode == ACCEL_ONLY_KVM)
-			die(EXIT_UNREACHABLE, "--accel kvm: /dev/kvm: %s",
-			    strerror(errno));
+			die_errno(EXIT_UNREACHABLE, "--accel kvm: /dev/kvm");
 		/* No KVM at all is ordinary; one we may not use is news. */
 		if (errno != ENOENT && errno != ENODEV && errno != ENXIO)
-			note("kvm is not usable here (/dev/kvm: %s); using tcg",
-			    strerror(errno));
+			note_errno("kvm is not usable here, using tcg: "
+			    "/dev/kvm");
 		return ACCEL_TCG;
 	}
 	close(fd);

@@ -27,10 +27,4 @@ enum accel_mode {
  */
 enum accel accel_choose(enum accel_mode mode, enum arch arch, bool save);
 
-/*
- * Runs the vCPU probe, ignoring any cached verdict: 0 if KVM runs guest
- * code at speed, else -1 with the reason in why.
- */
-int accel_probe(char *why, size_t size);
-
 #endif

@@ -22,6 +22,7 @@
 
 #include "argv.h"
 #include "diag.h"
+#include "xalloc.h"
 
 static void
 grow(struct strv *s)
@@ -29,31 +30,29 @@ grow(struct strv *s)
 	if (s->n + 2 <= s->cap)
 		return;
 	s->cap = s->cap * 2 + 32;
-	if ((s->v = reallocarray(s->v, s->cap, sizeof(*s->v))) == NULL)
-		die(EXIT_USAGE, "out of memory");
+	s->v = xreallocarray(s->v, s->cap, sizeof(*s->v));
 }
 
-void
+static void
 strv_push(struct strv *s, const char *word)
 {
 	grow(s);
-	if ((s->v[s->n] = strdup(word)) == NULL)
-		die(EXIT_USAGE, "out of memory");
+	s->v[s->n] = xstrdup(word);
 	s->v[++s->n] = NULL;
 }
 
-void
+static void strv_pushf(struct strv *, const char *, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void
 strv_pushf(struct strv *s, const char *fmt, ...)
 {
 	va_list ap;
-	int rc;
 
 	grow(s);
 	va_start(ap, fmt);
-	rc = vasprintf(&s->v[s->n], fmt, ap);
+	s->v[s->n] = xvasprintf(fmt, ap);
 	va_end(ap);
-	if (rc < 0)
-		die(EXIT_USAGE, "out of memory");
 	s->v[++s->n] = NULL;
 }
 
@@ -82,8 +81,7 @@ opt(const char *value)
 
 	next = (next + 1) % 4;
 	free(bufs[next]);
-	if ((b = malloc(strlen(value) * 2 + 1)) == NULL)
-		die(EXIT_USAGE, "out of memory");
+	b = xreallocarray(NULL, strlen(value) + 1, 2);
 	for (o = b; *value != '\0'; value++) {
 		*o++ = *value;
 		if (*value == ',')
@@ -99,14 +97,10 @@ run_file(const struct plan *p, const char *name)
 {
 	static char *bufs[2];
 	static int next;
-	char *path;
-
 	next = (next + 1) % 2;
 	free(bufs[next]);
-	if (asprintf(&path, "%s/%s", p->rundir, name) < 0)
-		die(EXIT_USAGE, "out of memory");
-	bufs[next] = path;
-	return opt(path);
+	bufs[next] = xasprintf("%s/%s", p->rundir, name);
+	return opt(bufs[next]);
 }
 
 /*
@@ -168,8 +162,9 @@ argv_cmdline(const struct target *t, const struct plan *p)
 	size_t len = 0, i;
 	FILE *f;
 
+	/* A memory stream fails only for want of memory. */
 	if ((f = open_memstream(&line, &len)) == NULL)
-		die(EXIT_USAGE, "out of memory");
+		xalloc_die();
 	/* loglevel before earlyprintk: the boot console replays the log. */
 	fprintf(f, "console=%s,115200 loglevel=4", a->console);
 	if (a->earlyprintk != NULL)
@@ -189,7 +184,7 @@ argv_cmdline(const struct target *t, const struct plan *p)
 	if (args != NULL && *args != '\0')
 		fprintf(f, " %s", args);
 	if (fclose(f) != 0)
-		die(EXIT_USAGE, "out of memory");
+		xalloc_die();
 	return line;
 }
 
@@ -261,7 +256,7 @@ add_initrd_command(struct strv *s, const char *kernel)
 	FILE *f;
 
 	if ((f = open_memstream(&q, &len)) == NULL)
-		die(EXIT_USAGE, "out of memory");
+		xalloc_die();
 	fputs("\"$(vm-initrd --kernel '", f);
 	for (k = kernel; *k != '\0'; k++) {
 		if (*k == '\'')
@@ -270,7 +265,8 @@ add_initrd_command(struct strv *s, const char *kernel)
 			fputc(*k, f);
 	}
 	fputs("')\"", f);
-	fclose(f);
+	if (fclose(f) != 0)
+		xalloc_die();
 	strv_push(s, q);
 	s->raw = s->n;
 	free(q);
@@ -428,7 +424,7 @@ argv_shell(const struct strv *s)
 	FILE *f;
 
 	if ((f = open_memstream(&line, &len)) == NULL)
-		die(EXIT_USAGE, "out of memory");
+		xalloc_die();
 	for (i = 0; i < s->n; i++) {
 		if (i > 0)
 			fputc(' ', f);
@@ -446,6 +442,6 @@ argv_shell(const struct strv *s)
 		fputc('\'', f);
 	}
 	if (fclose(f) != 0)
-		die(EXIT_USAGE, "out of memory");
+		xalloc_die();
 	return line;
 }

@@ -20,9 +20,6 @@ struct strv {
 	size_t raw;	/* 1 + the index of a word --shell must not quote */
 };
 
-void strv_push(struct strv *s, const char *word);
-void strv_pushf(struct strv *s, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
 void strv_free(struct strv *s);
 
 enum accel {

@@ -19,6 +19,7 @@
 
 #include "argv.h"
 #include "captive.h"
+#include "child.h"
 #include "deadline.h"
 #include "diag.h"
 
@@ -70,13 +71,13 @@ spawn_command(const struct launch *l, pid_t disk_pid, char **cmd,
 	ssize_t n;
 
 	if (pipe2(p, O_CLOEXEC) < 0) {
-		error_msg("pipe: %s", strerror(errno));
+		error_errno("pipe");
 		*status = EXIT_LOCAL;
 		return -1;
 	}
 	fflush(NULL);
 	if ((pid = fork()) < 0) {
-		error_msg("fork: %s", strerror(errno));
+		error_errno("fork");
 		close(p[0]);
 		close(p[1]);
 		*status = EXIT_LOCAL;
@@ -105,7 +106,8 @@ spawn_command(const struct launch *l, pid_t disk_pid, char **cmd,
 	if (n == (ssize_t)sizeof(e)) {
 		while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
 			;
-		error_msg("%s: %s", cmd[0], strerror(e));
+		errno = e;
+		error_errno("%s", cmd[0]);
 		*status = e == ENOENT ? EXIT_NOT_FOUND : EXIT_CANNOT_EXEC;
 		return -1;
 	}
@@ -207,27 +209,6 @@ sweep(const struct launch *l, pid_t disk_pid, pid_t janitor_pid)
 	}
 }
 
-/* Waits for the command until d, then SIGKILLs it; its wait status. */
-static int
-reap_command(pid_t pid, struct deadline d)
-{
-	int ws = 0;
-	pid_t r;
-
-	for (;;) {
-		r = waitpid(pid, &ws, WNOHANG);
-		if (r == pid || (r < 0 && errno != EINTR))
-			return ws;
-		if (deadline_passed(d)) {
-			kill(pid, SIGKILL);
-			while (waitpid(pid, &ws, 0) < 0 && errno == EINTR)
-				;
-			return ws;
-		}
-		launch_take_signal(POLL_MS);
-	}
-}
-
 static void follow(struct launch *l, pid_t disk_pid, char **cmd,
     struct run_end *end);
 
@@ -277,17 +258,22 @@ follow(struct launch *l, pid_t disk_pid, char **cmd, struct run_end *end)
 				vm_ended(l, end);
 			return;
 		}
+		/*
+		 * The command gets its grace from child_stop(), which waits
+		 * on a pidfd and leaves the stop signals blocked: one that
+		 * comes meanwhile stays pending for sweep(), not lost, and
+		 * changes nothing, as nothing is left to decide.
+		 */
 		if (launch_reaped(l)) {
 			vm_ended(l, end);
-			kill(pid, SIGTERM);
-			reap_command(pid, deadline_in_ms(CAPTIVE_GRACE_MS));
+			child_stop(pid, SIGTERM, CAPTIVE_GRACE_MS, NULL);
 			return;
 		}
 		if ((sig = launch_take_signal(-1)) != 0) {
 			/* Both go at once: nothing is left to save in either. */
 			kill(pid, sig);
 			kill(l->pid, SIGTERM);
-			reap_command(pid, deadline_in_ms(CAPTIVE_GRACE_MS));
+			child_stop(pid, 0, CAPTIVE_GRACE_MS, NULL);
 			signalled(end, sig);
 			return;
 		}

@@ -18,8 +18,11 @@
 #include "diag.h"
 #include "parse.h"
 #include "target.h"
+#include "xalloc.h"
 
 static int bad(const struct origin *, const char *, ...)
+	__attribute__((format(printf, 2, 3)));
+static int bad_errno(const struct origin *, const char *, ...)
 	__attribute__((format(printf, 2, 3)));
 
 /* Prints one problem at its place; returns 1 to count it. */
@@ -33,6 +36,23 @@ bad(const struct origin *at, const char *fmt, ...)
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	error_msg("%s: %s", origin_text(at, where, sizeof(where)), msg);
+	return 1;
+}
+
+/* bad(), followed by ": " and strerror(errno) as errno stood on entry. */
+static int
+bad_errno(const struct origin *at, const char *fmt, ...)
+{
+	char where[PATH_MAX + 32], msg[2048];
+	int e = errno;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	origin_text(at, where, sizeof(where));
+	errno = e;
+	error_errno("%s: %s", where, msg);
 	return 1;
 }
 
@@ -62,8 +82,7 @@ resolve_path(const struct target *t, const struct setting *s,
 	} else
 		snprintf(joined, sizeof(joined), "%s", s->value);
 	if (realpath(joined, real) == NULL || stat(real, &st) < 0) {
-		*errors += bad(&s->at, "%s: %s: %s", what, joined,
-		    strerror(errno));
+		*errors += bad_errno(&s->at, "%s: %s", what, joined);
 		return NULL;
 	}
 	if (want_dir && !S_ISDIR(st.st_mode)) {
@@ -76,11 +95,10 @@ resolve_path(const struct target *t, const struct setting *s,
 		return NULL;
 	}
 	if (access(real, R_OK) < 0) {
-		*errors += bad(&s->at, "%s: %s: %s", what, real,
-		    strerror(errno));
+		*errors += bad_errno(&s->at, "%s: %s", what, real);
 		return NULL;
 	}
-	return ql_strdup(real);
+	return xstrdup(real);
 }
 
 static int
@@ -132,7 +150,7 @@ memory_ok(const char *s)
 static int
 split_words(const char *s, char ***v, size_t *n)
 {
-	char *w = ql_strdup(s), *o;
+	char *w = xstrdup(s), *o;
 	bool in_word = false;
 	char q = 0;
 
@@ -156,8 +174,8 @@ split_words(const char *s, char ***v, size_t *n)
 		} else if (ascii_is_space(*s)) {
 			if (in_word) {
 				*o = '\0';
-				*v = ql_grow(*v, *n + 1, sizeof(**v));
-				(*v)[(*n)++] = ql_strdup(w);
+				*v = xreallocarray(*v, *n + 1, sizeof(**v));
+				(*v)[(*n)++] = xstrdup(w);
 				o = w;
 				in_word = false;
 			}
@@ -168,8 +186,8 @@ split_words(const char *s, char ***v, size_t *n)
 	}
 	if (in_word) {
 		*o = '\0';
-		*v = ql_grow(*v, *n + 1, sizeof(**v));
-		(*v)[(*n)++] = ql_strdup(w);
+		*v = xreallocarray(*v, *n + 1, sizeof(**v));
+		(*v)[(*n)++] = xstrdup(w);
 	}
 	free(w);
 	return q != 0 ? -1 : 0;
@@ -216,7 +234,8 @@ resolve_mount(struct target *t, const struct setting *s)
 	    &errors)) != NULL) {
 		m.guest = guest;
 		guest = NULL;
-		t->mount = ql_grow(t->mount, t->nmount + 1, sizeof(*t->mount));
+		t->mount = xreallocarray(t->mount, t->nmount + 1,
+		    sizeof(*t->mount));
 		t->mount[t->nmount++] = m;
 	}
 	free(host.value);
@@ -273,7 +292,7 @@ find_firmware(struct target *t, const struct origin *at)
 
 	for (f = a->firmware; f != NULL && *f != NULL; f++) {
 		if (access(*f, R_OK) == 0) {
-			t->bios = ql_strdup(*f);
+			t->bios = xstrdup(*f);
 			return 0;
 		}
 	}
@@ -326,8 +345,7 @@ resolve_values(struct target *t)
 {
 	struct setting *s = t->set;
 	const struct setting *v;
-	unsigned long n;
-	char *end;
+	uint64_t n;
 	int errors = 0, a;
 
 	t->arch = arch_host();
@@ -344,13 +362,11 @@ resolve_values(struct target *t)
 		    "aarch64, riscv64, s390x: set arch");
 	t->num_cpus = 2;
 	if ((v = &s[KEY_NUM_CPUS])->value != NULL) {
-		errno = 0;
-		n = strtoul(v->value, &end, 10);
-		if (!ascii_is_digit(v->value[0]) || *end != '\0' || n < 1 ||
-		    n > 255 || errno != 0)
+		if (parse_uint(v->value, 1, 255, &n) == 0)
+			t->num_cpus = (unsigned)n;
+		else
 			errors += bad(&v->at, "num_cpus: '%s' is not a number "
 			    "from 1 to 255", v->value);
-		t->num_cpus = (unsigned)n;
 	}
 	if ((v = &s[KEY_MEMORY])->value != NULL && !memory_ok(v->value))
 		errors += bad(&v->at, "memory: '%s' is not a size as -m "
@@ -385,7 +401,7 @@ resolve_files(struct target *t)
 		t->bios = resolve_path(t, &s[KEY_BIOS], "bios", false,
 		    &errors);
 	if (t->is_kernel)
-		t->rootfs = s[KEY_ROOTFS].value == NULL ? ql_strdup("/") :
+		t->rootfs = s[KEY_ROOTFS].value == NULL ? xstrdup("/") :
 		    resolve_path(t, &s[KEY_ROOTFS], "rootfs", true, &errors);
 	if (s[KEY_SHARE].value != NULL)
 		t->share = resolve_path(t, &s[KEY_SHARE], "share", true,
@@ -418,12 +434,11 @@ resolve_disk_cache(struct target *t)
 	if (c->value == NULL || strcmp(c->value, "durable") == 0)
 		return 0;
 	if (strcmp(c->value, "volatile") == 0)
-		t->disk_cache = ql_strdup("--volatile-cache");
+		t->disk_cache = xstrdup("--volatile-cache");
 	else if (strncmp(c->value, "volatile:", 9) == 0 &&
 	    parse_size(c->value + 9, &bytes) == 0 && bytes > 0) {
-		if (asprintf(&t->disk_cache, "--volatile-cache=%s",
-		    c->value + 9) < 0)
-			die(EXIT_USAGE, "out of memory");
+		t->disk_cache = xasprintf("--volatile-cache=%s",
+		    c->value + 9);
 	} else
 		return bad(&c->at, "disk_cache: '%s' is not durable, volatile "
 		    "or volatile:MAX", c->value);
@@ -457,14 +472,13 @@ resolve_disk(struct target *t)
 		    &errors);
 	if (b == NULL || strcmp(b, "memory") == 0 || strcmp(b, "zero") == 0 ||
 	    strcmp(b, "pattern") == 0)
-		t->disk_backend = ql_strdup(b != NULL ? b : "memory");
+		t->disk_backend = xstrdup(b != NULL ? b : "memory");
 	else if (strncmp(b, "file:", 5) == 0) {
 		file.value = (char *)b + 5;
 		file.at = s[KEY_DISK_BACKEND].at;
 		path = resolve_path(t, &file, "disk_backend", false, &errors);
-		if (path != NULL && asprintf(&t->disk_backend, "file:%s",
-		    path) < 0)
-			die(EXIT_USAGE, "out of memory");
+		if (path != NULL)
+			t->disk_backend = xasprintf("file:%s", path);
 		free(path);
 	} else
 		errors += bad(&s[KEY_DISK_BACKEND].at, "disk_backend: '%s' is "
@@ -511,10 +525,10 @@ target_resolve(struct target *t)
 	for (i = 0; i < t->nextra; i++) {
 		if (t->extra[i].at.file == NULL) {
 			/* A flag is one word already. */
-			t->extra_args = ql_grow(t->extra_args,
+			t->extra_args = xreallocarray(t->extra_args,
 			    t->nextra_args + 1, sizeof(*t->extra_args));
 			t->extra_args[t->nextra_args++] =
-			    ql_strdup(t->extra[i].value);
+			    xstrdup(t->extra[i].value);
 		} else if (split_words(t->extra[i].value, &t->extra_args,
 		    &t->nextra_args) < 0)
 			errors += bad(&t->extra[i].at, "extra_args: a quote "
@@ -532,15 +546,15 @@ target_resolve(struct target *t)
 		else
 			snprintf(path, sizeof(path), "%s", q);
 		if (access(path, X_OK) < 0)
-			errors += bad(&s[KEY_QEMU_COMMAND].at, "qemu_command: "
-			    "%s: %s", path, strerror(errno));
-		t->qemu = ql_strdup(path);
+			errors += bad_errno(&s[KEY_QEMU_COMMAND].at,
+			    "qemu_command: %s", path);
+		t->qemu = xstrdup(path);
 	} else if (q != NULL && *q != '\0')
-		t->qemu = ql_strdup(q);
+		t->qemu = xstrdup(q);
 	else if (t->arch != ARCH_COUNT) {
 		snprintf(path, sizeof(path), "qemu-system-%s",
 		    arch_table[t->arch].name);
-		t->qemu = ql_strdup(path);
+		t->qemu = xstrdup(path);
 	}
 	return errors;
 }

@@ -20,6 +20,7 @@
 #include "ascii.h"
 #include "config.h"
 #include "diag.h"
+#include "xalloc.h"
 
 #define MAX_LINE 60000		/* well inside ini_max_line below */
 
@@ -233,7 +234,7 @@ header(struct reader *r, const char *t, size_t n)
 	for (name = t + 6; ascii_is_space(*name); name++)
 		;
 	len = n - (size_t)(name - t);
-	text = ql_grow(NULL, len + 1, 1);
+	text = xmalloc(len + 1);
 	if ((problem = target_name(name, len, text)) != NULL) {
 		fail(r, "target name %.*s: %s", (int)len, name, problem);
 		free(text);
@@ -247,7 +248,7 @@ header(struct reader *r, const char *t, size_t n)
 			return;
 		}
 	}
-	r->c->targets = ql_grow(r->c->targets, r->c->n + 1,
+	r->c->targets = xreallocarray(r->c->targets, r->c->n + 1,
 	    sizeof(*r->c->targets));
 	r->cur = &r->c->targets[r->c->n++];
 	target_init(r->cur, text, r->c->dir);
@@ -339,8 +340,7 @@ next_line(struct reader *r)
 	sort_line(r, text, (size_t)n, &text, &textlen);
 	if (textlen + 2 > r->cap) {
 		r->cap = textlen + 2;
-		if ((r->line = realloc(r->line, r->cap)) == NULL)
-			die(EXIT_USAGE, "out of memory");
+		r->line = xrealloc(r->line, r->cap);
 	}
 	memcpy(r->line, text, textlen);
 	r->line[textlen] = '\n';
@@ -383,8 +383,7 @@ continue_value(struct reader *r, const char *value)
 	}
 	s = &r->cur->set[r->prev];
 	old = strlen(s->value);
-	if ((s->value = realloc(s->value, old + strlen(value) + 2)) == NULL)
-		die(EXIT_USAGE, "out of memory");
+	s->value = xrealloc(s->value, old + strlen(value) + 2);
 	s->value[old] = joiner;
 	strcpy(s->value + old + 1, value);
 }
@@ -437,7 +436,7 @@ run_inih(struct reader *r)
 	free(r->line);
 	free(r->buf);
 	if (rc == -2)
-		die(EXIT_USAGE, "out of memory");
+		xalloc_die();
 	if (rc > 0 && r->errors == 0) {
 		/* The reader should have kept this from libinih. */
 		r->lineno = (unsigned)rc;
@@ -459,7 +458,7 @@ config_read(struct config *c, const char *path)
 	r.c = c;
 	r.prev = KEY_COUNT;
 	if ((r.f = fopen(path, "re")) == NULL) {
-		error_msg("%s: %s", path, strerror(errno));
+		error_errno("%s", path);
 		return 1;
 	}
 	if (fstat(fileno(r.f), &st) == 0 && S_ISDIR(st.st_mode)) {
@@ -476,15 +475,14 @@ config_read(struct config *c, const char *path)
 	else
 		*slash = '\0';
 	if (realpath(dir, real) == NULL) {
-		error_msg("%s: %s", dir, strerror(errno));
+		error_errno("%s", dir);
 		fclose(r.f);
 		return 1;
 	}
-	if ((c->dir = strdup(real)) == NULL)
-		die(EXIT_USAGE, "out of memory");
+	c->dir = xstrdup(real);
 	run_inih(&r);
 	if (ferror(r.f)) {
-		error_msg("%s: %s", path, strerror(errno));
+		error_errno("%s", path);
 		r.errors++;
 	}
 	fclose(r.f);

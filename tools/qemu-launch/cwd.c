@@ -8,8 +8,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "diag.h"
 #include "cwd.h"
+#include "xalloc.h"
 
 /* The guest mounts its own file systems here (vm-init). */
 static const char *const guest_own[] = { "/tmp", "/run", "/mnt", "/dev/shm" };
@@ -62,15 +62,15 @@ cwd_share(struct target *t)
 		if (under(cwd, t->mount[i].guest))
 			return;		/* a mount of the target shows it */
 	memset(&m, 0, sizeof(m));
-	m.host = ql_strdup(cwd);
-	m.guest = ql_strdup(cwd);
+	m.host = xstrdup(cwd);
+	m.guest = xstrdup(cwd);
 	m.writable = !read_only(t->set[KEY_KERNEL_ARGS].value);
 	m.at.flag = "--share-cwd";
 	/* Mounts stay sorted by guest path: a parent before its children. */
 	for (at = 0; at < t->nmount && strcmp(t->mount[at].guest, cwd) < 0;
 	    at++)
 		;
-	t->mount = ql_grow(t->mount, t->nmount + 1, sizeof(*t->mount));
+	t->mount = xreallocarray(t->mount, t->nmount + 1, sizeof(*t->mount));
 	memmove(&t->mount[at + 1], &t->mount[at],
 	    (t->nmount - at) * sizeof(*t->mount));
 	t->mount[at] = m;

@@ -67,7 +67,8 @@ child(const struct target *t, const char *rundir, const char *tool,
 		argv[n++] = t->disk_rules;
 	argv[n] = NULL;
 	execv(tool, argv);
-	fprintf(stderr, "nbd-fault: %s: %s\n", tool, strerror(errno));
+	/* Our words, in the file the user is shown nbd-fault's in. */
+	error_errno("%s", tool);
 	_exit(127);
 }
 
@@ -105,7 +106,7 @@ disk_start(const struct target *t, const char *rundir, bool detach)
 	unlink(pidfile);
 	fflush(NULL);
 	if ((pid = fork()) < 0) {
-		error_msg("fork: %s", strerror(errno));
+		error_errno("fork");
 		free(tool);
 		free(pidfile);
 		return -1;

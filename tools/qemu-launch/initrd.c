@@ -17,6 +17,7 @@
 #include "diag.h"
 #include "initrd.h"
 #include "tool.h"
+#include "xalloc.h"
 
 /* Reads what the child prints, until EOF or the deadline. */
 static size_t
@@ -56,16 +57,16 @@ initrd_build(const char *kernel)
 		die(EXIT_USAGE, "a kernel target needs an initrd: give "
 		    "--initrd FILE, or install vm-initrd");
 	if (pipe2(p, O_CLOEXEC) < 0)
-		die(EXIT_UNREACHABLE, "pipe: %s", strerror(errno));
+		die_errno(EXIT_UNREACHABLE, "pipe");
 	fflush(NULL);
 	if ((pid = fork()) < 0)
-		die(EXIT_UNREACHABLE, "fork: %s", strerror(errno));
+		die_errno(EXIT_UNREACHABLE, "fork");
 	if (pid == 0) {
 		if ((fd = open("/dev/null", O_RDONLY)) >= 0)
 			dup2(fd, STDIN_FILENO);
 		dup2(p[1], STDOUT_FILENO);
 		execl(tool, "vm-initrd", "--kernel", kernel, (char *)NULL);
-		error_msg("%s: %s", tool, strerror(errno));
+		error_errno("%s", tool);
 		_exit(127);
 	}
 	close(p[1]);
@@ -85,10 +86,7 @@ initrd_build(const char *kernel)
 	if (out[0] == '\0')
 		die(EXIT_USAGE, "%s --kernel %s printed no path", tool, kernel);
 	if (realpath(out, real) == NULL)
-		die(EXIT_USAGE, "%s printed %s: %s", tool, out,
-		    strerror(errno));
+		die_errno(EXIT_USAGE, "%s printed %s", tool, out);
 	free(tool);
-	if ((tool = strdup(real)) == NULL)
-		die(EXIT_USAGE, "out of memory");
-	return tool;
+	return xstrdup(real);
 }

@@ -63,14 +63,12 @@ janitor_start(const char *dir, bool made, pid_t *pid)
 
 	*pid = 0;
 	if (pipe2(p, O_CLOEXEC) < 0) {
-		note("warning: no janitor for %s: pipe: %s", dir,
-		    strerror(errno));
+		note_errno("warning: no janitor for %s: pipe", dir);
 		return -1;
 	}
 	fflush(NULL);
 	if ((*pid = fork()) < 0) {
-		note("warning: no janitor for %s: fork: %s", dir,
-		    strerror(errno));
+		note_errno("warning: no janitor for %s: fork", dir);
 		close(p[0]);
 		close(p[1]);
 		*pid = 0;

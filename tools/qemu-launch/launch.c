@@ -28,6 +28,7 @@
 #include "launch.h"
 #include "qmp.h"
 #include "sock.h"
+#include "xalloc.h"
 
 
 #define POLL_MS 5
@@ -59,25 +60,18 @@ temp_base(void)
 char *
 run_path(const char *a, const char *b)
 {
-	char *p;
-
-	if (asprintf(&p, "%s/%s", a, b) < 0)
-		die(EXIT_USAGE, "out of memory");
-	return p;
+	return xasprintf("%s/%s", a, b);
 }
 
 char *
 launch_rundir_preview(const char *rundir_arg)
 {
-	char cwd[PATH_MAX], *p;
+	char cwd[PATH_MAX];
 
 	if (rundir_arg == NULL)
 		return run_path(temp_base(), "qemu-launch.XXXXXX");
-	if (rundir_arg[0] == '/' || getcwd(cwd, sizeof(cwd)) == NULL) {
-		if ((p = strdup(rundir_arg)) == NULL)
-			die(EXIT_USAGE, "out of memory");
-		return p;
-	}
+	if (rundir_arg[0] == '/' || getcwd(cwd, sizeof(cwd)) == NULL)
+		return xstrdup(rundir_arg);
 	return run_path(cwd, rundir_arg);
 }
 
@@ -106,27 +100,29 @@ launch_rundir(struct launch *l)
 	dir = launch_rundir_preview(l->rundir_arg);
 	if (l->rundir_arg == NULL) {
 		if (mkdtemp(dir) == NULL) {
-			error_msg("%s: %s", dir, strerror(errno));
+			error_errno("%s", dir);
 			free(dir);
 			return -1;
 		}
 		l->made_rundir = true;
 	} else if (mkdir(dir, 0700) == 0) {
 		l->made_rundir = true;
-	} else if (errno != EEXIST || !dir_is_empty(dir)) {
-		error_msg("--rundir %s: %s", dir, errno == EEXIST ?
-		    "not an empty directory" : strerror(errno));
+	} else if (errno != EEXIST) {
+		error_errno("--rundir %s", dir);
+		free(dir);
+		return -1;
+	} else if (!dir_is_empty(dir)) {
+		error_msg("--rundir %s: not an empty directory", dir);
 		free(dir);
 		return -1;
 	}
 	if (realpath(dir, real) == NULL) {
-		error_msg("%s: %s", dir, strerror(errno));
+		error_errno("%s", dir);
 		free(dir);
 		return -1;
 	}
 	free(dir);
-	if ((l->rundir = strdup(real)) == NULL)
-		die(EXIT_USAGE, "out of memory");
+	l->rundir = xstrdup(real);
 	/* A socket path must fit in sun_path, or QEMU fails obscurely. */
 	if (strlen(l->rundir) + 1 + strlen(RUN_QMP) >= sizeof(sun.sun_path)) {
 		error_msg("run directory %s: too long a path for its sockets "
@@ -291,19 +287,19 @@ spawn(struct launch *l, const struct strv *argv)
 
 	errfd = open(errpath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (errfd < 0) {
-		error_msg("%s: %s", errpath, strerror(errno));
+		error_errno("%s", errpath);
 		free(errpath);
 		return -1;
 	}
 	free(errpath);
 	if (pipe2(p, O_CLOEXEC) < 0) {
-		error_msg("pipe: %s", strerror(errno));
+		error_errno("pipe");
 		close(errfd);
 		return -1;
 	}
 	fflush(NULL);
 	if ((l->pid = fork()) < 0) {
-		error_msg("fork: %s", strerror(errno));
+		error_errno("fork");
 		l->pid = 0;
 		close(errfd);
 		close(p[0]);
@@ -322,9 +318,11 @@ spawn(struct launch *l, const struct strv *argv)
 		while (waitpid(l->pid, NULL, 0) < 0 && errno == EINTR)
 			;
 		l->pid = 0;
-		error_msg("%s: %s%s", argv->v[0], strerror(e), e == ENOENT &&
-		    strchr(argv->v[0], '/') == NULL ? " (is QEMU installed? "
-		    "set qemu_command)" : "");
+		errno = e;
+		error_errno("%s", argv->v[0]);
+		/* execvp's ENOENT for a bare name: nowhere in PATH. */
+		if (e == ENOENT && strchr(argv->v[0], '/') == NULL)
+			note("is QEMU installed? (or set qemu_command)");
 		return -1;
 	}
 	return 0;

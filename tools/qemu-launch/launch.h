@@ -43,7 +43,7 @@ enum start_result {
  */
 char *launch_rundir_preview(const char *rundir_arg);
 
-/* "DIR/NAME", malloc'd (exits 2 when memory runs out). */
+/* "DIR/NAME", malloc'd (xalloc.h: out of memory ends the tool). */
 char *run_path(const char *dir, const char *name);
 
 /* Makes the run directory; -1 after a message. */

@@ -165,7 +165,7 @@ options_parse(int argc, char **argv, struct options *o)
 
 	memset(o, 0, sizeof(*o));
 	if (getcwd(cwd, sizeof(cwd)) == NULL)
-		die(EXIT_LOCAL, "the working directory: %s", strerror(errno));
+		die_errno(EXIT_LOCAL, "the working directory");
 	target_init(&o->flags, "", cwd);
 	o->launch.start_timeout_ms = 10000;
 	/* "+": COMMAND's own options after --run are COMMAND's. */

@@ -28,7 +28,7 @@ pick_list(const char *path)
 	for (i = 0; errors == 0 && i < c.n; i++) {
 		j = target_json(&c.targets[i]);
 		if (jsonl_write(stdout, j, false) < 0) {
-			error_msg("stdout: write error");
+			error_errno("stdout");
 			rc = EXIT_LOCAL;
 			errors++;
 		}

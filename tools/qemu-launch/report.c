@@ -17,7 +17,7 @@ report_open(struct report *r, const char *path, bool stdout_is_ours)
 	r->name = "stdout";
 	if (path != NULL) {
 		if ((r->f = fopen(path, "we")) == NULL) {
-			error_msg("--report %s: %s", path, strerror(errno));
+			error_errno("--report %s", path);
 			return -1;
 		}
 		r->name = path;
@@ -32,7 +32,7 @@ write_line(struct report *r, json_t *o)
 	bool ok = true;
 
 	if (r->f != NULL && jsonl_write(r->f, o, false) < 0) {
-		error_msg("%s: %s", r->name, strerror(errno));
+		error_errno("%s", r->name);
 		ok = false;
 	}
 	json_decref(o);
@@ -117,7 +117,7 @@ report_argv(const struct target *t, struct plan *p, const char *rundir_arg,
 	if (shell) {
 		line = argv_shell(&argv);
 		if (printf("%s\n", line) < 0 || fflush(stdout) != 0) {
-			error_msg("stdout: %s", strerror(errno));
+			error_errno("stdout");
 			rc = EXIT_LOCAL;
 		}
 		free(line);

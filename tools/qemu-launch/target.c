@@ -6,8 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "diag.h"
 #include "target.h"
+#include "xalloc.h"
 
 static const struct {
 	const char *name, *flag;
@@ -52,30 +52,12 @@ key_lookup(const char *name)
 	return KEY_COUNT;
 }
 
-char *
-ql_strdup(const char *s)
-{
-	char *t = strdup(s);
-
-	if (t == NULL)
-		die(EXIT_USAGE, "out of memory");
-	return t;
-}
-
-void *
-ql_grow(void *p, size_t n, size_t size)
-{
-	if ((p = reallocarray(p, n, size)) == NULL)
-		die(EXIT_USAGE, "out of memory");
-	return p;
-}
-
 void
 target_init(struct target *t, const char *name, const char *base)
 {
 	memset(t, 0, sizeof(*t));
-	t->name = ql_strdup(name);
-	t->base = ql_strdup(base);
+	t->name = xstrdup(name);
+	t->base = xstrdup(base);
 }
 
 static void
@@ -132,8 +114,8 @@ static void
 list_add(struct setting **list, size_t *n, const char *value,
     struct origin at)
 {
-	*list = ql_grow(*list, *n + 1, sizeof(**list));
-	(*list)[*n].value = ql_strdup(value);
+	*list = xreallocarray(*list, *n + 1, sizeof(**list));
+	(*list)[*n].value = xstrdup(value);
 	(*list)[*n].at = at;
 	(*n)++;
 }
@@ -150,7 +132,7 @@ target_set(struct target *t, enum key k, const char *value, struct origin at)
 		return;
 	}
 	free(t->set[k].value);
-	t->set[k].value = ql_strdup(value);
+	t->set[k].value = xstrdup(value);
 	t->set[k].at = at;
 }
 
@@ -198,7 +180,7 @@ hex_value(char c)
 static char *
 unescape(const char *s, size_t n)
 {
-	char *out = ql_grow(NULL, n + 1, 1), *o = out;
+	char *out = xmalloc(n + 1), *o = out;
 	size_t i;
 
 	for (i = 0; i < n; i++) {
@@ -272,7 +254,8 @@ json_text(const char *s)
 
 	if ((j = json_string(s)) != NULL)
 		return j;
-	o = out = ql_grow(NULL, strlen(s) * 3 + 1, 1);
+	/* Each byte becomes at most three. */
+	o = out = xreallocarray(NULL, strlen(s) + 1, 3);
 	while (*u != '\0') {
 		need = *u < 0x80 ? 0 : *u >= 0xc2 && *u <= 0xdf ? 1 :
 		    *u >= 0xe0 && *u <= 0xef ? 2 : *u >= 0xf0 && *u <= 0xf4 ?

@@ -118,10 +118,6 @@ void target_overlay(struct target *t, const struct target *over);
  */
 int target_resolve(struct target *t);
 
-/* strdup() and reallocarray() that exit 2 when memory runs out. */
-char *ql_strdup(const char *s);
-void *ql_grow(void *p, size_t n, size_t size);
-
 /* "FILE:LINE" or "--flag" for messages, into buf. */
 const char *origin_text(const struct origin *at, char *buf, size_t size);
 

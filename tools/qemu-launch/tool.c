@@ -5,16 +5,14 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "diag.h"
 #include "tool.h"
+#include "xalloc.h"
 
 static char *
 executable_in(const char *dir, const char *name)
 {
-	char *p;
+	char *p = xasprintf("%s/%s", *dir != '\0' ? dir : ".", name);
 
-	if (asprintf(&p, "%s/%s", *dir != '\0' ? dir : ".", name) < 0)
-		die(EXIT_USAGE, "out of memory");
 	if (access(p, X_OK) == 0)
 		return p;
 	free(p);
@@ -33,8 +31,9 @@ tool_find(const char *name)
 		if ((p = executable_in(dirname(self), name)) != NULL)
 			return p;
 	}
-	if ((env = getenv("PATH")) == NULL || (path = strdup(env)) == NULL)
+	if ((env = getenv("PATH")) == NULL)
 		return NULL;
+	path = xstrdup(env);
 	p = NULL;
 	for (dir = strtok_r(path, ":", &save); dir != NULL && p == NULL;
 	    dir = strtok_r(NULL, ":", &save))
