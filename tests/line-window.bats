@@ -300,9 +300,20 @@ ended() {
 	run bash -c 'set -o pipefail
 		{ seq 1 300000; touch "$1/writer-done"; } | "$2" --save "$1/saved" | head -c 1 >/dev/null
 		echo "${PIPESTATUS[*]}"' _ "$T" "$VT_BIN/line-window"
-	[ "$output" = "0 1 0" ]
+	[ "$output" = "0 71 0" ]
 	[ -e "$T/writer-done" ]
 	cmp <(seq 1 300000) "$T/saved"
+}
+
+@test "stdout that cannot be written is 71, named; --save still gets every byte" {
+	seq 1 1000 >"$T/data"
+	run bash -c 'line-window --save "$1/saved" <"$1/data" >/dev/full' _ "$T"
+	[ "$status" -eq 71 ]
+	[ "$output" = "line-window: error: stdout: No space left on device" ]
+	cmp "$T/data" "$T/saved"
+	run bash -c 'line-window --follow "$1/data" --pid 2147483647 >/dev/full' _ "$T"
+	[ "$status" -eq 71 ]
+	[ "$output" = "line-window: error: stdout: No space left on device" ]
 }
 
 @test "usage errors exit 2 and name the problem" {

@@ -1,5 +1,4 @@
 #include <sys/stat.h>
-#include <sys/syscall.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -7,6 +6,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include "child.h"
 #include "follow.h"
 #include "signals.h"
 
@@ -27,13 +27,8 @@ follow_init(struct follow *f, const char *path, pid_t pid)
 	 * number next, and turns readable when it ends, even as a zombie
 	 * that nobody has reaped yet.  Without one, kill(pid, 0) each tick.
 	 */
-#ifdef SYS_pidfd_open
-	f->pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
-	if (f->pidfd < 0 && errno == ESRCH)
+	if ((f->pidfd = pid_open(pid)) < 0 && errno == ESRCH)
 		f->pid_gone = true;
-#endif
-	if (f->pidfd >= 0)
-		fcntl(f->pidfd, F_SETFD, FD_CLOEXEC);
 }
 
 void

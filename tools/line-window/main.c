@@ -28,6 +28,7 @@
 #include "output.h"
 #include "signals.h"
 #include "term.h"
+#include "xalloc.h"
 
 #define CHUNK (256 * 1024)	/* a fast writer is read in big bites */
 
@@ -52,8 +53,8 @@ static const char help_text[] =
 "  -h, --help               this help\n"
 "  -V, --version            print the version\n"
 "\n"
-"Exit status: 0 success, 1 stdout or FILE could not be written, or the input\n"
-"not read, 2 usage, 128+N stdin ended early by signal N.\n";
+"Exit status: 0 success, 2 usage, 71 stdout or FILE could not be written, the\n"
+"input not read, or memory ran out, 128+N stdin ended early by signal N.\n";
 
 enum {
 	OPT_SAVE = 256,
@@ -85,21 +86,6 @@ struct options {
 	const char *erase;
 };
 
-static long
-number(const char *flag, const char *text, long min, long max)
-{
-	char *rest;
-	long v;
-
-	errno = 0;
-	v = strtol(text, &rest, 10);
-	if (*text == '\0' || *rest != '\0' || errno != 0 || v < min ||
-	    v > max)
-		die(EXIT_USAGE, "%s: '%s' is not a number from %ld to %ld",
-		    flag, text, min, max);
-	return v;
-}
-
 static void
 parse_options(int argc, char **argv, struct options *o)
 {
@@ -111,7 +97,7 @@ parse_options(int argc, char **argv, struct options *o)
 	    NULL)) != -1) {
 		switch (c) {
 		case 'n':
-			o->lines = (int)number("-n", optarg, 1,
+			o->lines = (int)cli_uint("-n", optarg, 1,
 			    WINDOW_MAX_LINES);
 			o->lines_given = true;
 			break;
@@ -119,7 +105,7 @@ parse_options(int argc, char **argv, struct options *o)
 		case OPT_KEEP: o->keep = true; break;
 		case OPT_FOLLOW: o->follow = optarg; break;
 		case OPT_PID:
-			o->pid = (pid_t)number("--pid", optarg, 1, INT_MAX);
+			o->pid = (pid_t)cli_uint("--pid", optarg, 1, INT_MAX);
 			break;
 		case OPT_ERASE: o->erase = optarg; break;
 		case 'h':
@@ -158,7 +144,7 @@ run_erase(const char *path, char *buf)
 	ssize_t n;
 
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
-		die(EXIT_USAGE, "%s: %s", path, strerror(errno));
+		die_errno(EXIT_USAGE, "%s", path);
 	if (!isatty(STDOUT_FILENO)) {
 		close(fd);
 		return EXIT_OK;
@@ -168,16 +154,16 @@ run_erase(const char *path, char *buf)
 	while ((n = read(fd, buf, CHUNK)) > 0)
 		term_text_feed(&t, buf, (size_t)n);
 	if (n < 0)
-		die(EXIT_IO, "%s: %s", path, strerror(errno));
+		die_errno(EXIT_LOCAL, "%s", path);
 	close(fd);
 	/* Nothing printed, nothing to take back: not even the row's start. */
 	if (t.any && fd_write_all(STDOUT_FILENO, back,
 	    term_back(back, t.row)) < 0)
-		die(EXIT_IO, "stdout: %s", strerror(errno));
+		die_errno(EXIT_LOCAL, "stdout");
 	return EXIT_OK;
 }
 
-/* stdin to its end: 0, or 128+N for signal N, or 1 if it fails. */
+/* stdin to its end: 0, or 128+N for signal N, or 71 if it fails. */
 static int
 run_stdin(struct output *out, char *buf)
 {
@@ -196,8 +182,8 @@ run_stdin(struct output *out, char *buf)
 		else if (n == 0)
 			return EXIT_OK;
 		else if (errno != EINTR && errno != EAGAIN) {
-			error_msg("stdin: %s", strerror(errno));
-			return EXIT_IO;
+			error_errno("stdin");
+			return EXIT_LOCAL;
 		}
 	}
 }
@@ -232,8 +218,8 @@ run_follow(struct output *out, const struct options *o, char *buf)
 			output_put(out, buf, (size_t)n);
 	}
 	if (n < 0) {
-		error_msg("%s: %s", o->follow, strerror(errno));
-		rc = EXIT_IO;
+		error_errno("%s", o->follow);
+		rc = EXIT_LOCAL;
 	}
 	follow_close(&f);
 	return rc;
@@ -251,8 +237,7 @@ main(int argc, char **argv)
 
 	diag_init(argv[0]);
 	parse_options(argc, argv, &o);
-	if ((buf = malloc(CHUNK)) == NULL)
-		die(EXIT_IO, "out of memory");
+	buf = xmalloc(CHUNK);
 	if (o.erase != NULL) {
 		rc = run_erase(o.erase, buf);
 		free(buf);
@@ -268,7 +253,7 @@ main(int argc, char **argv)
 	rc = o.follow != NULL ? run_follow(&out, &o, buf) : run_stdin(&out, buf);
 
 	if (!output_close(&out, o.keep) && rc == EXIT_OK)
-		rc = EXIT_IO;
+		rc = EXIT_LOCAL;
 	free(buf);
 	return rc;
 }

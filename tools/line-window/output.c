@@ -15,6 +15,7 @@
 #include "output.h"
 #include "sanitize.h"
 #include "signals.h"
+#include "xalloc.h"
 
 void
 output_open(struct output *out, const char *save, int lines,
@@ -29,14 +30,15 @@ output_open(struct output *out, const char *save, int lines,
 	out->save_fd = -1;
 	if (save != NULL && (out->save_fd = open(save,
 	    O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666)) < 0)
-		die(EXIT_USAGE, "%s: %s", save, strerror(errno));
+		die_errno(EXIT_USAGE, "%s", save);
 	out->tty = isatty(STDOUT_FILENO);
 	if (out->tty) {
 		san_locale();
 		no_color = getenv("NO_COLOR");
+		/* It takes all it needs at once, or says ENOMEM. */
 		if (window_init(&out->w, STDOUT_FILENO, lines,
 		    no_color == NULL || *no_color == '\0') < 0)
-			die(EXIT_IO, "out of memory");
+			xalloc_die();
 	}
 	out->interruptible = interruptible;
 	out->fd = STDOUT_FILENO;
@@ -61,8 +63,10 @@ static void
 out_failed(struct output *out, int err)
 {
 	/* A reader that went away is no news; anything else is. */
-	if (err != EPIPE)
-		error_msg("stdout: %s", strerror(err));
+	if (err != EPIPE) {
+		errno = err;
+		error_errno("stdout");
+	}
 	out->out_failed = true;
 }
 
@@ -103,7 +107,7 @@ save(struct output *out, const char *p, size_t len)
 {
 	if (out->save_failed || fd_write_all(out->save_fd, p, len) == 0)
 		return;
-	error_msg("%s: %s", out->save_path, strerror(errno));
+	error_errno("%s", out->save_path);
 	out->save_failed = true;
 }
 
@@ -163,7 +167,7 @@ output_close(struct output *out, bool keep)
 			out_failed(out, errno);
 	}
 	if (out->save_fd >= 0 && close(out->save_fd) < 0 && !out->save_failed) {
-		error_msg("%s: %s", out->save_path, strerror(errno));
+		error_errno("%s", out->save_path);
 		out->save_failed = true;
 	}
 	if (out->tty)

@@ -12,11 +12,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "diag.h"
 #include "window.h"
 
 #define OUTPUT_FRAME_MS 40	/* the most frames a second: 25 */
-#define EXIT_IO EXIT_REFUSED	/* 1: our output or input failed */
 
 struct output {
 	bool tty;		/* stdout is a terminal: draw the window */

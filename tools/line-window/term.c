@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "parse.h"
 #include "term.h"
 
 #define TAB_STOP 8
@@ -18,8 +19,7 @@ term_size(int fd, int *rows)
 {
 	struct winsize ws;
 	const char *env;
-	char *rest;
-	long v;
+	uint64_t v;
 
 	*rows = 0;
 	if (ioctl(fd, TIOCGWINSZ, &ws) == 0) {
@@ -27,11 +27,9 @@ term_size(int fd, int *rows)
 		if (ws.ws_col > 0)
 			return ws.ws_col;
 	}
-	if ((env = getenv("COLUMNS")) != NULL) {
-		v = strtol(env, &rest, 10);
-		if (*env != '\0' && *rest == '\0' && v > 0 && v <= 100000)
-			return (int)v;
-	}
+	if ((env = getenv("COLUMNS")) != NULL &&
+	    parse_uint(env, 1, 100000, &v) == 0)
+		return (int)v;
 	return 80;
 }
 

@@ -6,6 +6,7 @@
 #include "fdio.h"
 #include "term.h"
 #include "window.h"
+#include "xalloc.h"
 
 #define DIM "\033[2m"
 #define UNDIM "\033[0m"
@@ -113,7 +114,7 @@ window_draw(struct window *w)
 	const struct san_line *l;
 	int width, rows, show, total, i;
 	size_t need;
-	char *p, *grown;
+	char *p;
 
 	width = term_size(w->fd, &rows);
 	/* The window and the cursor's row below it must fit on the screen. */
@@ -129,9 +130,7 @@ window_draw(struct window *w)
 
 	need = TERM_BACK_MAX + 16 + (size_t)show * (SAN_RENDER_MAX + 16);
 	if (need > w->frame_cap) {
-		if ((grown = realloc(w->frame, need)) == NULL)
-			return -1;
-		w->frame = grown;
+		w->frame = xrealloc(w->frame, need);
 		w->frame_cap = need;
 	}
 	p = w->frame;

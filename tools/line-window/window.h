@@ -31,14 +31,20 @@ struct window {
 	size_t frame_cap;
 };
 
-/* -1 with errno ENOMEM. */
+/*
+ * Takes all the memory the lines need, at once, so that a stream never
+ * finds it short halfway: 0, or -1 with errno ENOMEM.
+ */
 int window_init(struct window *w, int fd, int lines, bool dim);
 void window_free(struct window *w);
 
 /* Takes bytes of the stream; only what can still show is parsed. */
 void window_feed(struct window *w, const void *data, size_t len);
 
-/* Draws a frame; -1 with errno if the terminal cannot be written. */
+/*
+ * Draws a frame; -1 with errno if the terminal cannot be written.  No
+ * memory for a frame ends the tool (xalloc.h).
+ */
 int window_draw(struct window *w);
 
 /*
