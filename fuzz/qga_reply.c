@@ -1,7 +1,8 @@
 /*
  * Fuzzes the decoding of the guest agent's replies that carry data:
- * guest-exec-status (exit status, signal, base64 output, truncation) and
- * guest-file-read (base64 chunk, count, eof), from one JSON line.
+ * guest-exec-status (exit status, signal, base64 output, truncation, and
+ * the exit status they mean) and guest-file-read (base64 chunk, count,
+ * eof), from one JSON line.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -36,6 +37,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		    (st.out != NULL || st.out_len != 0))
 			abort();
 		if (st.exited && !st.has_exitcode && !st.has_signal)
+			abort();
+		/* Only statuses a guest process can have get through. */
+		if ((st.has_exitcode && (st.exitcode < 0 || st.exitcode > 255)) ||
+		    (st.has_signal && (st.signal < 1 ||
+		    st.signal > QGA_MAX_SIGNAL)))
+			abort();
+		if (st.exited && (qga_exec_exit_status(&st) < 0 ||
+		    qga_exec_exit_status(&st) > 128 + QGA_MAX_SIGNAL))
 			abort();
 		qga_exec_status_free(&st);
 	} else if (why[0] == '\0')

@@ -1,10 +1,10 @@
 #include <errno.h>
-#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "linereader.h"
+#include "stop.h"
 
 #define LR_INITIAL_CAP 65536
 
@@ -67,14 +67,11 @@ fill(struct line_reader *lr, struct deadline d)
 	if (make_room(lr) < 0)
 		return LR_ERROR;
 	for (;;) {
-		rc = poll(&pfd, 1, deadline_poll_ms(d));
+		rc = stop_poll(&pfd, 1, d);
 		if (rc == 0)
 			return LR_TIMEOUT;
-		if (rc < 0) {
-			if (errno == EINTR)
-				continue;
-			return LR_ERROR;
-		}
+		if (rc < 0)
+			return errno == EINTR ? LR_STOPPED : LR_ERROR;
 		n = read(lr->fd, lr->buf + lr->end, lr->cap - lr->end);
 		if (n > 0) {
 			lr->end += n;

@@ -7,6 +7,9 @@
  * (QMP ends lines with CRLF, QGA with LF), NUL-terminated, and stays valid
  * until the next call on the reader.  It may contain NUL bytes: the length
  * is what counts.  The reader owns its buffer; the caller owns the fd.
+ *
+ * Every wait is stop_poll()'s, so a stop signal ends it at once with
+ * LR_STOPPED; what was read stays buffered for a later call.
  */
 #ifndef VT_LINEREADER_H
 #define VT_LINEREADER_H
@@ -22,6 +25,7 @@ enum lr_status {
 	LR_TIMEOUT,	/* the deadline passed first */
 	LR_TOO_LONG,	/* a line exceeded the maximum; the reader is spent */
 	LR_ERROR,	/* read(2) failed; errno says why */
+	LR_STOPPED,	/* a stop came first (stop.h); nothing is lost */
 };
 
 struct line_reader {

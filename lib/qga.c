@@ -7,8 +7,10 @@
 #include <unistd.h>
 
 #include "base64.h"
+#include "diag.h"
 #include "jsonl.h"
 #include "qga.h"
+#include "stop.h"
 
 /* A fresh id below 2^53, exact in every JSON implementation. */
 static json_int_t
@@ -22,30 +24,18 @@ random_sync_id(void)
 	return r == 0 ? 1 : (json_int_t)r;
 }
 
+/*
+ * A read that timed out here means an agent that does not answer: the
+ * connection is given up, and nothing more is sent on it.
+ */
 static enum qmp_status
-lr_to_qmp(struct qmp *q, enum lr_status st)
+read_failed(struct qmp *q, enum lr_status st)
 {
-	switch (st) {
-	case LR_LINE:
-		return QMP_OK;
-	case LR_EOF:
-		snprintf(q->why, sizeof(q->why), "the connection was closed");
-		return QMP_CLOSED;
-	case LR_TIMEOUT:
-		snprintf(q->why, sizeof(q->why), "the agent did not answer");
-		return QMP_TIMEOUT;
-	case LR_TOO_LONG:
-		snprintf(q->why, sizeof(q->why), "a reply is longer than 64 MiB");
-		return QMP_BROKEN;
-	case LR_ERROR:
-		break;
-	}
-	if (errno == ECONNRESET) {
-		snprintf(q->why, sizeof(q->why), "the connection was reset");
-		return QMP_CLOSED;
-	}
-	snprintf(q->why, sizeof(q->why), "read: %s", strerror(errno));
-	return QMP_IO;
+	enum qmp_status qs = qmp_read_failed(q, st);
+
+	if (qs == QMP_TIMEOUT)
+		return qmp_fail(q, qs, "the agent did not answer");
+	return qs;
 }
 
 enum qmp_status
@@ -62,10 +52,10 @@ qga_sync(struct qmp *q, struct deadline d)
 	n = snprintf(request, sizeof(request), "\xff{\"execute\":"
 	    "\"guest-sync-delimited\",\"arguments\":{\"id\":%" JSON_INTEGER_FORMAT
 	    "}}\n", id);
-	if (sock_send_all(q->fd, request, n, d) < 0) {
-		snprintf(q->why, sizeof(q->why), "write: %s", strerror(errno));
-		return errno == ETIMEDOUT ? QMP_TIMEOUT : QMP_CLOSED;
-	}
+	if (sock_send_all(q->fd, request, n, d) < 0)
+		return qmp_fail(q, errno == ETIMEDOUT ? QMP_TIMEOUT :
+		    errno == EINTR ? QMP_STOPPED : QMP_CLOSED, "write: %s",
+		    strerror(errno));
 	/*
 	 * Anything before the agent's 0xFF is stale: replies meant for an
 	 * earlier client, the error our own 0xFF provokes, or garbage.  Older
@@ -76,7 +66,7 @@ qga_sync(struct qmp *q, struct deadline d)
 		if (st == LR_LINE)
 			st = lr_read_line(&q->in, d, &line, &len);
 		if (st != LR_LINE)
-			return lr_to_qmp(q, st);
+			return read_failed(q, st);
 		m = jsonl_parse(line, len, &jerr);
 		if (json_integer_value(json_object_get(m, "return")) == id) {
 			json_decref(m);
@@ -97,6 +87,10 @@ qga_open(struct qmp *q, const struct sock_addr *addr, struct deadline until)
 
 	for (;;) {
 		fd = sock_connect(addr, until);
+		if (fd < 0 && errno == EINTR) {
+			snprintf(q->why, sizeof(q->why), "stopped");
+			return QMP_STOPPED;
+		}
 		if (fd < 0) {
 			snprintf(q->why, sizeof(q->why), "cannot connect: %s",
 			    strerror(errno));
@@ -118,47 +112,40 @@ qga_open(struct qmp *q, const struct sock_addr *addr, struct deadline until)
 		    st != QMP_CLOSED))
 			return st;
 		/* The agent is not up yet (a booting guest): try again. */
-		deadline_sleep_ms(until, 100);
+		if (stop_poll(NULL, 0, deadline_min(until,
+		    deadline_in_ms(100))) < 0) {
+			snprintf(q->why, sizeof(q->why), "stopped");
+			return QMP_STOPPED;
+		}
 	}
 }
 
-enum qmp_status
-qga_call_batch(struct qmp *q, struct qga_call *calls, size_t n,
+/*
+ * Awaits the replies of calls[from..n-1], in order, until d; a call
+ * answered is QMP_OK (its return in ret) or QMP_REFUSED (its reason in
+ * why).  The calls a stop leaves unanswered are QMP_STOPPED, for
+ * qga_call_batch_resume.
+ */
+static enum qmp_status
+await_calls(struct qmp *q, struct qga_call *calls, size_t from, size_t n,
     struct deadline d)
 {
 	const char *class, *desc;
-	enum qmp_status st = QMP_OK;
-	json_t *cmds[16], *id, *reply;
-	size_t i, sent = 0;
+	enum qmp_status st;
+	json_t *id, *reply;
+	size_t i;
 
-	if (n > sizeof(cmds) / sizeof(cmds[0])) {
-		snprintf(q->why, sizeof(q->why), "a batch of more than %zu calls",
-		    sizeof(cmds) / sizeof(cmds[0]));
-		return QMP_IO;
-	}
-	for (i = 0; i < n; i++) {
-		calls[i].ret = NULL;
-		calls[i].why[0] = '\0';
-		calls[i].status = QMP_IO;
-		cmds[i] = qmp_command(calls[i].name, calls[i].args);
-		calls[i].args = NULL;
-		if (cmds[i] == NULL) {
-			snprintf(q->why, sizeof(q->why), "%s: cannot build the "
-			    "request (a string that is not UTF-8?)",
-			    calls[i].name);
-			st = QMP_IO;
-			goto out;
+	for (i = from; i < n; i++) {
+		id = json_integer(calls[i].id);
+		st = id != NULL ? qmp_await_reply(q, id, d, &reply) : QMP_IO;
+		json_decref(id);
+		if (st == QMP_TIMEOUT)
+			st = qmp_fail(q, st, "the agent did not answer");
+		if (st != QMP_OK) {
+			for (; i < n; i++)
+				calls[i].status = st;
+			return st;
 		}
-		sent = i + 1;
-		st = qmp_send(q, cmds[i], &id, d);
-		if (st != QMP_OK)
-			goto out;
-	}
-	for (i = 0; i < n; i++) {
-		st = qmp_await_reply(q, json_object_get(cmds[i], "id"), d,
-		    &reply);
-		if (st != QMP_OK)
-			goto out;
 		calls[i].status = QMP_OK;
 		if (qmp_reply_error(reply, &class, &desc)) {
 			snprintf(calls[i].why, sizeof(calls[i].why), "%s: %s",
@@ -169,12 +156,75 @@ qga_call_batch(struct qmp *q, struct qga_call *calls, size_t n,
 			    "return"));
 		json_decref(reply);
 	}
-out:
-	for (i = 0; i < sent; i++)
-		json_decref(cmds[i]);
-	for (i = sent; i < n; i++)
-		json_decref(calls[i].args);
-	return st;
+	return QMP_OK;
+}
+
+enum qmp_status
+qga_call_batch(struct qmp *q, struct qga_call *calls, size_t n,
+    struct deadline d)
+{
+	enum qmp_status st = QMP_OK;
+	json_t *args, *cmd, *id;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		calls[i].ret = NULL;
+		calls[i].why[0] = '\0';
+		calls[i].status = QMP_IO;
+		calls[i].id = 0;
+	}
+	if (n > QGA_BATCH_MAX) {
+		snprintf(q->why, sizeof(q->why), "a batch of more than %d "
+		    "calls", QGA_BATCH_MAX);
+		st = QMP_IO;
+	} else if (q->failure != QMP_OK)
+		st = q->failure;	/* q->why still says what broke it */
+	/* All requests go out before any reply is read: one round trip. */
+	for (i = 0; i < n; i++) {
+		args = calls[i].args;
+		calls[i].args = NULL;
+		if (st != QMP_OK) {
+			json_decref(args);
+			calls[i].status = st;
+			continue;
+		}
+		cmd = qmp_command(calls[i].name, args);
+		if (cmd == NULL) {
+			snprintf(q->why, sizeof(q->why), "%s: cannot build the "
+			    "request (a string that is not UTF-8?)",
+			    calls[i].name);
+			st = calls[i].status = QMP_IO;
+			continue;
+		}
+		/* Replies to what went before a failure are skipped later. */
+		st = qmp_send(q, cmd, &id, d);
+		if (st == QMP_OK)
+			calls[i].id = json_integer_value(id);
+		else
+			calls[i].status = st;
+		json_decref(cmd);
+	}
+	if (st != QMP_OK)
+		return st;
+	return await_calls(q, calls, 0, n, d);
+}
+
+enum qmp_status
+qga_call_batch_resume(struct qmp *q, struct qga_call *calls, size_t n,
+    struct deadline d)
+{
+	size_t i;
+
+	for (i = 0; i < n && calls[i].status != QMP_STOPPED; i++)
+		;
+	if (i == n)
+		return QMP_OK;
+	if (q->failure != QMP_OK)
+		return q->failure;
+	/* A call that never went out has nothing to await. */
+	if (calls[i].id == 0)
+		return QMP_STOPPED;
+	return await_calls(q, calls, i, n, d);
 }
 
 void
@@ -210,8 +260,9 @@ qga_call(struct qmp *q, const char *name, json_t *args, struct deadline d,
 void
 qga_close(struct qmp *q)
 {
-	if (q->fd >= 0) {
-		sock_close_gently(q->fd, deadline_in_ms(1000));
+	/* A failed connection has no replies worth waiting for. */
+	if (q->fd >= 0 && q->failure == QMP_OK) {
+		sock_close_gently(q->fd, deadline_in_ms(QGA_CLOSE_MS));
 		q->fd = -1;
 	}
 	qmp_close(q);
@@ -315,7 +366,33 @@ qga_exec_status_decode(const json_t *ret, struct qga_exec_status *st,
 		qga_exec_status_free(st);
 		return -1;
 	}
+	/*
+	 * A process's status is 0..255 and Linux's signals are 1..64: any
+	 * other number would become a status the command never had (256 a
+	 * success, 200 a made-up 72).  Windows puts an NTSTATUS in 'signal'
+	 * (above 2^31, refused above already).
+	 */
+	if (st->has_exitcode && (st->exitcode < 0 || st->exitcode > 255)) {
+		snprintf(why, whylen, "'exitcode' %d is not a status (0..255)",
+		    st->exitcode);
+		qga_exec_status_free(st);
+		return -1;
+	}
+	if (st->has_signal && (st->signal < 1 || st->signal > QGA_MAX_SIGNAL)) {
+		snprintf(why, whylen, "'signal' %d is not a signal (1..%d)",
+		    st->signal, QGA_MAX_SIGNAL);
+		qga_exec_status_free(st);
+		return -1;
+	}
 	return 0;
+}
+
+int
+qga_exec_exit_status(const struct qga_exec_status *st)
+{
+	if (st->has_signal)
+		return EXIT_SIGNAL_BASE + st->signal;
+	return st->exitcode;
 }
 
 void

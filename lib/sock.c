@@ -9,13 +9,13 @@
 #include <fcntl.h>
 #include <libgen.h>
 #include <netdb.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "sock.h"
+#include "stop.h"
 
 static bool
 is_port(const char *s)
@@ -128,22 +128,61 @@ unix_address(const char *path, struct sockaddr_un *sun, int *dirfd)
 	return *dirfd >= 0 ? 0 : -1;
 }
 
-/* Runs connect(2) or bind(2) on a fresh Unix socket; returns it or -1. */
+/*
+ * connect(2), bounded by d and by a stop: the socket is non-blocking for
+ * the handshake (TCP's can take minutes), blocking again after it.
+ */
 static int
-unix_socket(const char *path,
-    int (*action)(int, const struct sockaddr *, socklen_t))
+connect_by(int fd, const struct sockaddr *sa, socklen_t len, struct deadline d)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLOUT };
+	socklen_t errlen = sizeof(int);
+	int flags, err = 0, rc;
+
+	flags = fcntl(fd, F_GETFL);
+	if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0)
+		return -1;
+	if (connect(fd, sa, len) < 0) {
+		/* A Unix socket with a full backlog says EAGAIN: retried. */
+		if (errno != EINPROGRESS)
+			return -1;
+		rc = stop_poll(&pfd, 1, d);
+		if (rc == 0)
+			errno = ETIMEDOUT;
+		if (rc <= 0)
+			return -1;
+		if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &errlen) < 0)
+			return -1;
+		if (err != 0) {
+			errno = err;
+			return -1;
+		}
+	}
+	return fcntl(fd, F_SETFL, flags);
+}
+
+/*
+ * A fresh Unix socket bound to path (passive) or connected to it by d;
+ * returns it or -1.
+ */
+static int
+unix_socket(const char *path, bool passive, struct deadline d)
 {
 	struct sockaddr_un sun;
-	int fd, dirfd, saved;
+	int fd, dirfd, saved, rc;
 
 	if (unix_address(path, &sun, &dirfd) < 0)
 		return -1;
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd >= 0 && action(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0) {
-		saved = errno;
-		close(fd);
-		fd = -1;
-		errno = saved;
+	if (fd >= 0) {
+		rc = passive ? bind(fd, (struct sockaddr *)&sun, sizeof(sun)) :
+		    connect_by(fd, (struct sockaddr *)&sun, sizeof(sun), d);
+		if (rc < 0) {
+			saved = errno;
+			close(fd);
+			fd = -1;
+			errno = saved;
+		}
 	}
 	saved = errno;
 	if (dirfd >= 0)
@@ -153,11 +192,12 @@ unix_socket(const char *path,
 }
 
 /*
- * A TCP socket for host and port: connected, or bound with SO_REUSEADDR
- * for a listener (passive).  Tries each address getaddrinfo(3) gives.
+ * A TCP socket for host and port: connected by d, or bound with
+ * SO_REUSEADDR for a listener (passive).  Tries each address
+ * getaddrinfo(3) gives.
  */
 static int
-tcp_socket(const struct sock_addr *addr, bool passive)
+tcp_socket(const struct sock_addr *addr, bool passive, struct deadline d)
 {
 	struct addrinfo hints = { .ai_socktype = SOCK_STREAM,
 	    .ai_family = addr->family,
@@ -181,11 +221,14 @@ tcp_socket(const struct sock_addr *addr, bool passive)
 			setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one,
 			    sizeof(one));
 		if ((passive ? bind(fd, ai->ai_addr, ai->ai_addrlen) :
-		    connect(fd, ai->ai_addr, ai->ai_addrlen)) == 0)
+		    connect_by(fd, ai->ai_addr, ai->ai_addrlen, d)) == 0)
 			break;
 		saved = errno;
 		close(fd);
 		fd = -1;
+		/* A stop ends the whole attempt, not one address of it. */
+		if (saved == EINTR)
+			break;
 	}
 	freeaddrinfo(res);
 	if (fd < 0)
@@ -203,16 +246,23 @@ worth_retrying(int err)
 int
 sock_connect(const struct sock_addr *addr, struct deadline retry_until)
 {
+	struct deadline attempt, wake;
 	int64_t pause_ms = 5;
 	int fd;
 
 	for (;;) {
-		fd = addr->is_unix ? unix_socket(addr->path, connect) :
-		    tcp_socket(addr, false);
+		/* An attempt gets its time even when retrying is over. */
+		attempt = deadline_in_ms(SOCK_ATTEMPT_MS);
+		if (retry_until.at_ns > attempt.at_ns)
+			attempt = retry_until;
+		fd = addr->is_unix ? unix_socket(addr->path, false, attempt) :
+		    tcp_socket(addr, false, attempt);
 		if (fd >= 0 || !worth_retrying(errno) ||
 		    deadline_passed(retry_until))
 			return fd;
-		deadline_sleep_ms(retry_until, pause_ms);
+		wake = deadline_min(retry_until, deadline_in_ms(pause_ms));
+		if (stop_poll(NULL, 0, wake) < 0)
+			return -1;
 		if (pause_ms < 100)
 			pause_ms *= 2;
 	}
@@ -255,11 +305,11 @@ sock_listen(const struct sock_addr *addr, char *bound, size_t size)
 		/* Replace a stale socket, never a file that is not one. */
 		if (lstat(addr->path, &st) == 0 && S_ISSOCK(st.st_mode))
 			unlink(addr->path);
-		fd = unix_socket(addr->path, bind);
+		fd = unix_socket(addr->path, true, DEADLINE_NEVER);
 		if (fd >= 0)
 			snprintf(bound, size, "%s", addr->path);
 	} else {
-		fd = tcp_socket(addr, true);
+		fd = tcp_socket(addr, true, DEADLINE_NEVER);
 		if (fd >= 0)
 			describe_tcp(fd, bound, size);
 	}
@@ -291,12 +341,10 @@ sock_send_all(int fd, const void *buf, size_t len, struct deadline d)
 			continue;
 		if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)
 			return -1;
-		rc = poll(&pfd, 1, deadline_poll_ms(d));
-		if (rc == 0) {
+		rc = stop_poll(&pfd, 1, d);
+		if (rc == 0)
 			errno = ETIMEDOUT;
-			return -1;
-		}
-		if (rc < 0 && errno != EINTR)
+		if (rc <= 0)
 			return -1;
 	}
 	return 0;
@@ -311,7 +359,7 @@ sock_close_gently(int fd, struct deadline d)
 
 	if (shutdown(fd, SHUT_WR) == 0) {
 		for (;;) {
-			if (poll(&pfd, 1, deadline_poll_ms(d)) <= 0)
+			if (stop_poll(&pfd, 1, d) <= 0)
 				break;
 			n = read(fd, sink, sizeof(sink));
 			if (n == 0 || (n < 0 && errno != EINTR))

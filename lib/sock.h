@@ -25,11 +25,16 @@ struct sock_addr {
 int sock_addr_parse(const char *text, struct sock_addr *addr);
 void sock_addr_free(struct sock_addr *addr);
 
+/* The least time one connection attempt gets: a TCP handshake's. */
+#define SOCK_ATTEMPT_MS 5000
+
 /*
  * Connects to addr.  While the socket is missing or refuses (a server that
  * is still starting), retries until retry_until; deadline_in_ms(0) tries
- * once.  Returns a blocking, close-on-exec socket, or -1 with errno from
- * the last attempt.
+ * once.  Each attempt is bounded by retry_until, or SOCK_ATTEMPT_MS if
+ * that is later.  Returns a blocking, close-on-exec socket, or -1 with
+ * errno from the last attempt: ETIMEDOUT for a handshake that did not
+ * finish, EINTR when a stop came (stop.h).
  */
 int sock_connect(const struct sock_addr *addr, struct deadline retry_until);
 
@@ -45,7 +50,8 @@ int sock_listen(const struct sock_addr *addr, char *bound, size_t size);
 /*
  * Writes all of buf, waiting for the peer to drain as needed.  Returns 0,
  * or -1 with errno (ETIMEDOUT when the deadline passed, EPIPE or
- * ECONNRESET when the peer is gone).  Never raises SIGPIPE.
+ * ECONNRESET when the peer is gone, EINTR when a stop came while waiting:
+ * part of buf may have been sent).  Never raises SIGPIPE.
  */
 int sock_send_all(int fd, const void *buf, size_t len, struct deadline d);
 
@@ -53,6 +59,7 @@ int sock_send_all(int fd, const void *buf, size_t len, struct deadline d);
  * Closes a connection without discarding what the peer still sends:
  * shut down our side, read (and drop) until EOF or the deadline, close.
  * A peer like qemu-ga 7.2 dies if a client closes with unread replies.
+ * A pending stop makes it a plain close.
  */
 void sock_close_gently(int fd, struct deadline d);
 

@@ -23,6 +23,7 @@ unit() {
 @test "rules: the rule file grammar, compat errors, matching" { unit rules; }
 @test "sanitize: escapes, CR, tabs, UTF-8, widths, clipping, bounded lines" { unit sanitize; }
 @test "sock: addresses, listening on paths and port 0, connecting" { unit sock; }
+@test "stop: a stop signal before or during a wait ends it, SIGCHLD does not, acknowledging, a watched pidfd" { unit stop; }
 @test "window: frames, cursor arithmetic, erasing, skipping, terminal rows" { unit window; }
 @test "xalloc: sizes of 0, contents kept, out of memory is one line and 71; diag: errno reasons, errno kept" { unit xalloc; }
 

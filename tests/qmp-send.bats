@@ -158,6 +158,25 @@ bats_require_minimum_version 1.5.0
 	[ "$(jq -rs 'map(.event // "reply") | join(" ")' <<<"$output")" = "STOP reply RESUME reply" ]
 }
 
+@test "a reader that goes away (--events | head -c1): one error, exit 71, not SIGPIPE" {
+	start_qemu
+	# The first line goes to head, which leaves; what follows has no reader.
+	run bash -c "{ echo '{\"execute\":\"stop\"}'; sleep 1; echo '{\"execute\":\"cont\"}'; } |
+		qmp-send --sock '$T/qmp.sock' --events 2>'$T/err' | head -c1; echo \" \${PIPESTATUS[1]}\""
+	[ "$output" = "{ 71" ]
+	[ "$(cat "$T/err")" = "qmp-send: error: stdout: Broken pipe" ]
+}
+
+@test "a full stdout (/dev/full): one error, exit 71" {
+	start_qemu
+	run bash -c "qmp-send --sock '$T/qmp.sock' query-status >/dev/full"
+	[ "$status" -eq 71 ]
+	[ "$output" = "qmp-send: error: stdout: No space left on device" ]
+	run bash -c "qmp-send --sock '$T/qmp.sock' --hmp 'info status' >/dev/full"
+	[ "$status" -eq 71 ]
+	[ "$output" = "qmp-send: error: stdout: No space left on device" ]
+}
+
 @test "--wait-event catches an event that comes before the reply" {
 	start_qemu
 	run qmp-send --sock "$T/qmp.sock" --wait-event STOP stop

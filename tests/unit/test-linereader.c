@@ -1,9 +1,12 @@
 #include <sys/socket.h>
+#include <sys/wait.h>
 
+#include <signal.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "../../lib/linereader.h"
+#include "../../lib/stop.h"
 #include "check.h"
 
 static struct line_reader lr;
@@ -145,6 +148,35 @@ main(void)
 	CHECK(lr_skip_past(&lr, 0xff, deadline_in_ms(5000)) == LR_LINE);
 	CHECK(lr.cap <= 65536);
 	CHECK(line_is("ok"));
+	finish();
+
+	/*
+	 * A stop signal ends a read at once with LR_STOPPED, keeping what
+	 * came; the line is whole once acknowledged.  In a child, since
+	 * stop_catch() cannot be undone.
+	 */
+	start(1024);
+	if (fork() == 0) {
+		int64_t t;
+
+		stop_catch();
+		put("hal");
+		raise(SIGINT);
+		t = monotonic_ns();
+		CHECK(lr_read_line(&lr, deadline_in_ms(5000), &line, &len) ==
+		    LR_STOPPED);
+		CHECK(monotonic_ns() - t < 1000000000);
+		CHECK(lr_skip_past(&lr, '!', deadline_in_ms(5000)) == LR_STOPPED);
+		stop_acknowledge();
+		put("f\n");
+		CHECK(line_is("half"));
+		_exit(check_result());
+	} else {
+		int status;
+
+		CHECK(wait(&status) > 0 && WIFEXITED(status) &&
+		    WEXITSTATUS(status) == 0);
+	}
 	finish();
 
 	return check_result();

@@ -70,6 +70,39 @@ main(void)
 	    "\"out-data\": \"!!!\"}", &st));
 	CHECK(!status_decodes("[1]", &st));
 
+	/*
+	 * Statuses no guest process can have: not 0..255, not a signal
+	 * 1..64.  They would pass for others (256 for success, 200 for 72).
+	 */
+	CHECK(!status_decodes("{\"exited\": true, \"exitcode\": 256}", &st));
+	CHECK(!status_decodes("{\"exited\": true, \"exitcode\": 1024}", &st));
+	CHECK(!status_decodes("{\"exited\": true, \"exitcode\": -1}", &st));
+	CHECK(!status_decodes("{\"exited\": true, \"signal\": 200}", &st));
+	CHECK(!status_decodes("{\"exited\": true, \"signal\": 65}", &st));
+	CHECK(!status_decodes("{\"exited\": true, \"signal\": 0}", &st));
+	CHECK(!status_decodes("{\"exited\": true, \"signal\": -9}", &st));
+	v = j("{\"exited\": true, \"exitcode\": 256}");
+	CHECK(qga_exec_status_decode(v, &st, why, sizeof(why)) < 0 &&
+	    strstr(why, "256") != NULL);
+	json_decref(v);
+	v = j("{\"exited\": true, \"signal\": -3}");
+	CHECK(qga_exec_status_decode(v, &st, why, sizeof(why)) < 0 &&
+	    strstr(why, "-3") != NULL);
+	json_decref(v);
+
+	/* The exit status a decoded status means, at the ends of the ranges. */
+	CHECK(status_decodes("{\"exited\": true, \"exitcode\": 0}", &st) &&
+	    qga_exec_exit_status(&st) == 0);
+	CHECK(status_decodes("{\"exited\": true, \"exitcode\": 255}", &st) &&
+	    qga_exec_exit_status(&st) == 255);
+	CHECK(status_decodes("{\"exited\": true, \"signal\": 1}", &st) &&
+	    qga_exec_exit_status(&st) == 129);
+	CHECK(status_decodes("{\"exited\": true, \"signal\": 64}", &st) &&
+	    qga_exec_exit_status(&st) == 192);
+	/* A signal wins over an exit code that comes with it. */
+	CHECK(status_decodes("{\"exited\": true, \"exitcode\": 0, "
+	    "\"signal\": 15}", &st) && qga_exec_exit_status(&st) == 143);
+
 	/* File reads: the count must match the bytes. */
 	v = j("{\"count\": 5, \"buf-b64\": \"aGVsbG8=\", \"eof\": true}");
 	CHECK(qga_file_read_decode(v, &buf, &len, &eof, why, sizeof(why)) == 0 &&

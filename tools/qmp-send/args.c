@@ -5,6 +5,7 @@
 #include <strings.h>
 
 #include "args.h"
+#include "xalloc.h"
 #include "jsonl.h"
 
 static bool
@@ -125,10 +126,8 @@ args_build(char **words, int count, char *why, size_t whylen)
 	int i;
 
 	args = json_object();
-	if (args == NULL) {
-		snprintf(why, whylen, "out of memory");
-		return NULL;
-	}
+	if (args == NULL)
+		xalloc_die();
 	for (i = 0; i < count; i++) {
 		eq = strchr(words[i], '=');
 		if (eq == NULL || eq == words[i]) {
@@ -137,11 +136,7 @@ args_build(char **words, int count, char *why, size_t whylen)
 			goto fail;
 		}
 		literal = eq[-1] == ':';
-		key = strndup(words[i], eq - words[i] - (literal ? 1 : 0));
-		if (key == NULL) {
-			snprintf(why, whylen, "out of memory");
-			goto fail;
-		}
+		key = xstrndup(words[i], eq - words[i] - (literal ? 1 : 0));
 		value = literal ?
 		    parse_json_literal(eq + 1, reason, sizeof(reason)) :
 		    args_typed_value(eq + 1, reason, sizeof(reason));

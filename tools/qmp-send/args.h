@@ -4,6 +4,7 @@
  * JSON number, true or false (any case), null, a JSON object or array if
  * it starts with '{' or '[', otherwise a string.  ARG:=JSON takes any JSON
  * literal as it is.  A dotted ARG (a.b=1) builds nested objects.
+ * Running out of memory ends the tool with status 71.
  */
 #ifndef QMP_SEND_ARGS_H
 #define QMP_SEND_ARGS_H

@@ -8,6 +8,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -55,7 +56,7 @@ static const char help_text[] =
 "ARG=VALUE is typed: integers and numbers, true, false, null, {...} and [...]\n"
 "as JSON, anything else a string; ARG:=JSON passes any JSON; a.b=1 nests.\n"
 "Exit status: 0 success, 1 error reply, 2 usage, 69 QEMU unreachable or gone,\n"
-"76 protocol error, 124 timeout.\n";
+"71 stdout unwritable or out of memory, 76 protocol error, 124 timeout.\n";
 
 enum {
 	OPT_OOB = 256,
@@ -179,8 +180,6 @@ awaited_event(const struct options *o)
 	if (o->wait_event == NULL)
 		return NULL;
 	m = match_new(o->wait_event);
-	if (m == NULL)
-		die(EXIT_USAGE, "out of memory");
 	for (i = 0; i < o->nmatches; i++)
 		if (match_add(m, o->matches[i], why, sizeof(why)) < 0)
 			die(EXIT_USAGE, "%s", why);
@@ -218,7 +217,7 @@ handshake(struct session *s, const struct options *o)
 	if (st != QMP_OK)
 		return session_fail(s, st, "before its greeting");
 	if (o->greeting && jsonl_write(stdout, s->qmp.greeting, o->pretty) < 0)
-		die(EXIT_REFUSED, "stdout: %s", strerror(errno));
+		die(EXIT_LOCAL, "stdout: %s", strerror(errno));
 	return session_fail(s, qmp_negotiate(&s->qmp, o->oob, d),
 	    "to qmp_capabilities");
 }
@@ -255,6 +254,8 @@ main(int argc, char **argv)
 	int rc;
 
 	diag_init(argv[0]);
+	/* A reader that leaves (| head) is a write error: exit 71, not 141. */
+	signal(SIGPIPE, SIG_IGN);
 	parse_options(argc, argv, &o);
 	if (o.ncommand > 0)
 		command = argv_command(&o);

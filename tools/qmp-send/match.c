@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "args.h"
+#include "xalloc.h"
 #include "match.h"
 
 struct field_match {
@@ -20,12 +21,9 @@ struct event_match {
 struct event_match *
 match_new(const char *event_name)
 {
-	struct event_match *m = calloc(1, sizeof(*m));
+	struct event_match *m = xcalloc(1, sizeof(*m));
 
-	if (m == NULL || (m->name = strdup(event_name)) == NULL) {
-		free(m);
-		return NULL;
-	}
+	m->name = xstrdup(event_name);
 	return m;
 }
 
@@ -33,32 +31,23 @@ int
 match_add(struct event_match *m, const char *word, char *why, size_t whylen)
 {
 	const char *eq = strchr(word, '=');
-	struct field_match *grown, *f;
+	struct field_match *f;
 	char reason[256];
 
 	if (eq == NULL || eq == word) {
 		snprintf(why, whylen, "--match '%s': expected KEY=VALUE", word);
 		return -1;
 	}
-	grown = realloc(m->fields, (m->count + 1) * sizeof(*m->fields));
-	if (grown == NULL) {
-		snprintf(why, whylen, "out of memory");
-		return -1;
-	}
-	m->fields = grown;
+	m->fields = xreallocarray(m->fields, m->count + 1, sizeof(*m->fields));
 	f = &m->fields[m->count];
 	f->typed = args_typed_value(eq + 1, reason, sizeof(reason));
 	if (f->typed == NULL) {
 		snprintf(why, whylen, "--match '%s': %s", word, reason);
 		return -1;
 	}
-	f->path = strndup(word, eq - word);
-	f->text = strdup(eq + 1);
+	f->path = xstrndup(word, eq - word);
+	f->text = xstrdup(eq + 1);
 	m->count++;
-	if (f->path == NULL || f->text == NULL) {
-		snprintf(why, whylen, "out of memory");
-		return -1;
-	}
 	return 0;
 }
 

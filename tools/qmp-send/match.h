@@ -3,6 +3,7 @@
  * KEY is a dotted path into the event's data.  VALUE matches a string
  * field by its text and any other field by its value, typed as command
  * arguments are (so running=false and size=8 match booleans and numbers).
+ * Running out of memory ends the tool with status 71.
  */
 #ifndef QMP_SEND_MATCH_H
 #define QMP_SEND_MATCH_H
@@ -14,6 +15,7 @@
 
 struct event_match;
 
+/* Never NULL: running out of memory ends the tool. */
 struct event_match *match_new(const char *event_name);
 /* Adds KEY=VALUE; -1 with a reason in why if the word is malformed. */
 int match_add(struct event_match *m, const char *word, char *why,

@@ -1,5 +1,4 @@
 #include <errno.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +8,7 @@
 #include "jsonl.h"
 #include "parse.h"
 #include "session.h"
+#include "stop.h"
 
 static void on_event(json_t *event, void *arg);
 
@@ -30,7 +30,7 @@ static void
 print_json(const struct session *s, const json_t *value)
 {
 	if (jsonl_write(stdout, value, s->pretty) < 0)
-		die(EXIT_REFUSED, "stdout: %s", strerror(errno));
+		die(EXIT_LOCAL, "stdout: %s", strerror(errno));
 }
 
 static void
@@ -53,27 +53,28 @@ session_fail(struct session *s, enum qmp_status st, const char *doing)
 
 	switch (st) {
 	case QMP_OK:
-		return EXIT_OK;
+	case QMP_STOPPED:
+		break;
 	case QMP_REFUSED:
 		error_msg("%s: %s", s->sock, s->qmp.why);
-		return EXIT_REFUSED;
+		break;
 	case QMP_TIMEOUT:
 		error_msg("%s: no answer %s within %s", s->sock, doing,
 		    format_duration_ms(s->timeout_ms, timeout, sizeof(timeout)));
-		return EXIT_TIMEOUT;
+		break;
 	case QMP_BROKEN:
 		error_msg("%s: protocol error %s: %s", s->sock, doing,
 		    s->qmp.why);
-		return EXIT_PROTOCOL;
+		break;
 	case QMP_CLOSED:
 		error_msg("%s: QEMU closed the connection %s (%s)", s->sock,
 		    doing, s->qmp.why);
-		return EXIT_UNREACHABLE;
+		break;
 	case QMP_IO:
+		error_msg("%s: %s %s", s->sock, s->qmp.why, doing);
 		break;
 	}
-	error_msg("%s: %s %s", s->sock, s->qmp.why, doing);
-	return EXIT_UNREACHABLE;
+	return qmp_exit_status(st);
 }
 
 /* HMP text comes with CRLF line ends; a terminal and a pipe want LF. */
@@ -88,7 +89,7 @@ print_hmp_text(const char *text)
 		putchar(*text);
 	}
 	if (fflush(stdout) != 0)
-		die(EXIT_REFUSED, "stdout: %s", strerror(errno));
+		die(EXIT_LOCAL, "stdout: %s", strerror(errno));
 }
 
 int
@@ -169,8 +170,9 @@ idle_until_input(struct session *s, struct line_reader *in)
 
 	while (!lr_has_line(in) && !in->eof) {
 		if (!s->qemu_gone && !lr_has_line(&s->qmp.in)) {
-			if (poll(fds, 2, -1) < 0 && errno != EINTR)
-				die(EXIT_UNREACHABLE, "poll: %s", strerror(errno));
+			if (stop_poll(fds, 2, DEADLINE_NEVER) < 0)
+				return session_fail(s, errno == EINTR ?
+				    QMP_STOPPED : QMP_IO, "between commands");
 			if (fds[0].revents != 0)
 				return EXIT_OK;
 			if (fds[1].revents == 0)
@@ -229,8 +231,10 @@ session_run_stream(struct session *s, int fd)
 		if (st == LR_TOO_LONG)
 			die(EXIT_USAGE, "stdin:%u: line longer than 64 MiB",
 			    lineno + 1);
+		if (st == LR_STOPPED)
+			return session_fail(s, QMP_STOPPED, "reading stdin");
 		if (st != LR_LINE)
-			die(EXIT_USAGE, "stdin: %s", strerror(errno));
+			die(EXIT_LOCAL, "stdin: %s", strerror(errno));
 		lineno++;
 		if (strspn(line, " \t") == len || line[strspn(line, " \t")] == '#')
 			continue;
