@@ -12,7 +12,11 @@ setup_file() {
 	export VM_T
 	T=$VM_T
 	: >"$T/peers"
-	start_vm_qga
+	# One 9p share, tag vtshare, for --mount.
+	mkdir "$T/share"
+	echo "from the host" >"$T/share/hello"
+	start_vm_qga -fsdev "local,id=vtshare,path=$T/share,security_model=none" \
+		-device virtio-9p-pci,fsdev=vtshare,mount_tag=vtshare
 }
 
 teardown_file() {
@@ -55,4 +59,47 @@ vqga() { qga-exec --sock "$VM_T/qga.sock" "$@"; }
 	[ "$status" -eq 124 ]
 	run vqga -- sh -c 'ps -o pid,args | grep -c "[s]leep 60"; ls -A /tmp | grep -c qga-exec'
 	[ "$output" = $'0\n0' ]
+}
+
+# vm_9p_modules DIR: the guest kernel's 9p modules under DIR/lib/modules/KVER
+# with their modules.dep (the fixture's initramfs has none of them), as a
+# tar of files only, on stdout.
+vm_9p_modules() {
+	local kver dir=$1 m f rel
+	kver=$(vm_kernel_version) || return 1
+	for m in 9p 9pnet 9pnet_virtio netfs fscache; do
+		f=$(PATH=$PATH:/usr/sbin:/sbin modinfo -k "$kver" -n "$m") || return 1
+		rel=${f#/lib/modules/"$kver"/}
+		rel=${rel%.ko*}.ko
+		mkdir -p "$dir/lib/modules/$kver/${rel%/*}"
+		case $f in
+		*.xz) xz -dc "$f" ;;
+		*.zst) zstd -qdc "$f" ;;
+		*.gz) gzip -dc "$f" ;;
+		*) cat "$f" ;;
+		esac >"$dir/lib/modules/$kver/$rel" || return 1
+	done
+	# virtio and virtio_ring are loaded already: depmod says so, harmlessly.
+	PATH=$PATH:/usr/sbin:/sbin depmod -b "$dir" "$kver" 2>/dev/null || return 1
+	(cd "$dir" && find lib -type f -print0 | tar -c --null -T - -f -)
+}
+
+@test "in a guest: --mount loads 9p and mounts a share at a path with a blank and a colon" {
+	vm_requires
+	vm_9p_modules "$BATS_TEST_TMPDIR/mods" >"$BATS_TEST_TMPDIR/mods.tar"
+	run vqga --wait 90s --stdin -- tar -x -C / -f - <"$BATS_TEST_TMPDIR/mods.tar"
+	[ "$status" -eq 0 ] || { echo "$output"; T=$VM_T vm_dump; false; }
+	run vqga --mount 'vtshare:/mnt/a b:c' -- sh -c 'cat "/mnt/a b:c/hello"; echo back >"/mnt/a b:c/written"'
+	[ "$status" -eq 0 ] || { echo "$output"; T=$VM_T vm_dump; false; }
+	[ "$output" = "from the host" ]
+	[ "$(cat "$VM_T/share/written")" = back ]
+	# A virtio-9p share mounts once at a time: again, read-only, elsewhere,
+	# and alone, without COMMAND.
+	run vqga -- umount '/mnt/a b:c'
+	[ "$status" -eq 0 ]
+	run vqga --mount 'vtshare:/mnt/ro:ro'
+	[ "$status" -eq 0 ] || { echo "$output"; false; }
+	run vqga -- sh -c 'cat /mnt/ro/hello && ! touch /mnt/ro/nope 2>/dev/null'
+	[ "$status" -eq 0 ]
+	[ ! -e "$VM_T/share/nope" ]
 }

@@ -4,10 +4,14 @@
  * exit status ours.
  *
  * The job: check the request, connect to the agent and synchronise
- * (waiting for a booting guest if asked), start the command with its
- * output going to guest files we tail, poll its status on an adaptive
- * schedule, stop it on a timeout or a signal, and exit with its status.
+ * (waiting for a booting guest if asked, and only as long as QEMU lives),
+ * mount the shares asked for, start the command with its output going to
+ * guest files we tail, poll its status on an adaptive schedule, stop it
+ * on a timeout, a signal or an output nobody reads, and exit with its
+ * status.
  */
+#include <sys/prctl.h>
+
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
@@ -17,24 +21,24 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "base64.h"
+#include "agent.h"
 #include "cli.h"
 #include "diag.h"
-#include "jsonl.h"
-#include "parse.h"
-#include "qga.h"
+#include "mount.h"
 #include "request.h"
 #include "run.h"
-
-#define MAX_STDIN (32u << 20)	/* the agent takes 64 MiB lines; base64 */
+#include "stop.h"
 
 static const char usage_text[] =
-"usage: qga-exec --sock ADDR [--wait DURATION] [--timeout DURATION]\n"
+"usage: qga-exec --sock ADDR [--wait DURATION] [--pid PID] [--timeout DURATION]\n"
 "                [--kill-after DURATION] [--rpc-timeout DURATION] [--cwd DIR]\n"
 "                [--env NAME=VALUE ...] [--env-host] [--stdin] [--merge]\n"
 "                [--capture] [--tmpdir DIR] [--json] [--poll-initial DURATION]\n"
-"                [--poll-max DURATION] -- COMMAND [ARG ...]\n"
-"       qga-exec --sock ADDR [--wait DURATION] --ping | --info\n";
+"                [--poll-max DURATION] [--mount TAG:DIR[:ro|:rw] ...]\n"
+"                -- COMMAND [ARG ...]\n"
+"       qga-exec --sock ADDR [--wait DURATION] [--pid PID]\n"
+"                --mount TAG:DIR[:ro|:rw] ...\n"
+"       qga-exec --sock ADDR [--wait DURATION] [--pid PID] --ping | --info\n";
 
 static const char help_text[] =
 "\n"
@@ -43,6 +47,7 @@ static const char help_text[] =
 "\n"
 "  -s, --sock ADDR          the agent's socket: a Unix path, HOST:PORT, unix:, tcp:\n"
 "  -w, --wait DURATION      keep reconnecting until the agent answers (default 0)\n"
+"      --pid PID            QEMU's pid: if it exits, stop at once with 69\n"
 "  -t, --timeout DURATION   stop the command after DURATION and exit 124\n"
 "      --kill-after DURATION  SIGKILL this long after SIGTERM (default 5s)\n"
 "      --rpc-timeout DURATION  bound on each agent reply (default 30s)\n"
@@ -56,23 +61,27 @@ static const char help_text[] =
 "      --json               no streaming: print one JSON result line\n"
 "      --poll-initial DURATION  first pause between status polls (default 1ms)\n"
 "      --poll-max DURATION  longest pause (default 100ms, 250ms after 2s, 1s after 30s)\n"
+"      --mount TAG:DIR[:ro|:rw]  mount 9p share TAG at guest DIR first (repeatable)\n"
 "      --ping               exit 0 if the agent answers\n"
 "      --info               print guest-info as JSON\n"
 "  -h, --help               this help\n"
 "  -V, --version            print the version\n"
 "\n"
-"Exit status: the command's; 128+N if killed by signal N; 126/127 if it could\n"
-"not be executed/found; 1 agent refused, 2 usage, 69 agent unreachable or gone,\n"
-"76 protocol error, 124 timeout.\n";
+"Exit status: the command's; 128+N if killed by signal N (or if we were);\n"
+"126/127 if it could not be executed/found; 1 agent refused or a share could\n"
+"not be mounted, 2 usage, 69 agent unreachable or gone or QEMU exited,\n"
+"71 local failure (our output unwritable), 76 protocol error, 124 timeout.\n";
 
 enum {
-	OPT_KILL_AFTER = 256,
+	OPT_PID = 256,
+	OPT_KILL_AFTER,
 	OPT_RPC_TIMEOUT,
 	OPT_CAPTURE,
 	OPT_TMPDIR,
 	OPT_JSON,
 	OPT_POLL_INITIAL,
 	OPT_POLL_MAX,
+	OPT_MOUNT,
 	OPT_PING,
 	OPT_INFO,
 };
@@ -80,6 +89,7 @@ enum {
 static const struct option long_options[] = {
 	{ "sock", required_argument, NULL, 's' },
 	{ "wait", required_argument, NULL, 'w' },
+	{ "pid", required_argument, NULL, OPT_PID },
 	{ "timeout", required_argument, NULL, 't' },
 	{ "kill-after", required_argument, NULL, OPT_KILL_AFTER },
 	{ "rpc-timeout", required_argument, NULL, OPT_RPC_TIMEOUT },
@@ -93,6 +103,7 @@ static const struct option long_options[] = {
 	{ "json", no_argument, NULL, OPT_JSON },
 	{ "poll-initial", required_argument, NULL, OPT_POLL_INITIAL },
 	{ "poll-max", required_argument, NULL, OPT_POLL_MAX },
+	{ "mount", required_argument, NULL, OPT_MOUNT },
 	{ "ping", no_argument, NULL, OPT_PING },
 	{ "info", no_argument, NULL, OPT_INFO },
 	{ "help", no_argument, NULL, 'h' },
@@ -101,39 +112,74 @@ static const struct option long_options[] = {
 };
 
 struct options {
-	const char *sock;
 	int64_t wait_ms;
+	pid_t qemu_pid;
 	bool ping, info, json, read_stdin;
+	struct mount mounts[MOUNT_MAX];
+	int nmounts;
+	struct agent agent;
 	struct request request;
 	struct run_config run;
 };
 
 static void
+add_mount(struct options *o, const char *text)
+{
+	char why[512];
+
+	if (o->nmounts == MOUNT_MAX)
+		die(EXIT_USAGE, "--mount: more than %d shares", MOUNT_MAX);
+	if (mount_parse(text, &o->mounts[o->nmounts], why, sizeof(why)) < 0)
+		die(EXIT_USAGE, "%s", why);
+	o->nmounts++;
+}
+
+static void
+check_options(struct options *o)
+{
+	const char *mode = o->ping ? "--ping" : "--info";
+
+	if (o->agent.sock == NULL)
+		die(EXIT_USAGE, "--sock is required (the guest agent's socket)");
+	if (o->ping && o->info)
+		die(EXIT_USAGE, "--ping and --info cannot be mixed");
+	if ((o->ping || o->info) && (o->request.argc > 0 || o->nmounts > 0))
+		die(EXIT_USAGE, "%s takes no COMMAND and no --mount", mode);
+	if (!o->ping && !o->info && o->request.argc == 0 && o->nmounts == 0)
+		die(EXIT_USAGE, "no COMMAND given (qga-exec --sock ADDR -- COMMAND)");
+	if (o->run.poll_initial_ms == 0)
+		o->run.poll_initial_ms = 1;
+	if (o->agent.rpc_timeout_ms == 0)
+		o->agent.rpc_timeout_ms = -1;
+}
+
+static void
 parse_options(int argc, char **argv, struct options *o)
 {
 	struct request *r = &o->request;
-	int c;
+	struct run_config *c = &o->run;
+	int ch;
 
 	memset(o, 0, sizeof(*o));
-	o->run.tmpdir = "/tmp";
-	o->run.timeout_ms = -1;
-	o->run.kill_after_ms = 5000;
-	o->run.rpc_timeout_ms = 30000;
-	o->run.poll_initial_ms = 1;
-	while ((c = getopt_long(argc, argv, "+s:w:t:C:e:EimhV", long_options,
-	    NULL)) != -1) {
-		switch (c) {
-		case 's': o->sock = optarg; break;
+	c->tmpdir = "/tmp";
+	c->timeout_ms = -1;
+	c->kill_after_ms = 5000;
+	c->poll_initial_ms = 1;
+	o->agent.rpc_timeout_ms = 30000;
+	while ((ch = getopt_long(argc, argv, "+s:w:t:C:e:EimhV",
+	    long_options, NULL)) != -1) {
+		switch (ch) {
+		case 's': o->agent.sock = optarg; break;
 		case 'w': o->wait_ms = cli_duration("--wait", optarg); break;
-		case 't':
-			o->run.timeout_ms = cli_duration("--timeout", optarg);
+		case OPT_PID:
+			o->qemu_pid = (pid_t)cli_uint("--pid", optarg, 1, INT32_MAX);
 			break;
+		case 't': c->timeout_ms = cli_duration("--timeout", optarg); break;
 		case OPT_KILL_AFTER:
-			o->run.kill_after_ms = cli_duration("--kill-after",
-			    optarg);
+			c->kill_after_ms = cli_duration("--kill-after", optarg);
 			break;
 		case OPT_RPC_TIMEOUT:
-			o->run.rpc_timeout_ms = cli_duration("--rpc-timeout",
+			o->agent.rpc_timeout_ms = cli_duration("--rpc-timeout",
 			    optarg);
 			break;
 		case 'C': r->cwd = optarg; break;
@@ -141,16 +187,16 @@ parse_options(int argc, char **argv, struct options *o)
 		case 'E': r->env_host = true; break;
 		case 'i': o->read_stdin = true; break;
 		case 'm': r->merge = true; break;
-		case OPT_CAPTURE: o->run.capture = true; break;
-		case OPT_TMPDIR: o->run.tmpdir = optarg; break;
+		case OPT_CAPTURE: c->capture = true; break;
+		case OPT_TMPDIR: c->tmpdir = optarg; break;
 		case OPT_JSON: o->json = true; break;
 		case OPT_POLL_INITIAL:
-			o->run.poll_initial_ms = cli_duration("--poll-initial",
-			    optarg);
+			c->poll_initial_ms = cli_duration("--poll-initial", optarg);
 			break;
 		case OPT_POLL_MAX:
-			o->run.poll_max_ms = cli_duration("--poll-max", optarg);
+			c->poll_max_ms = cli_duration("--poll-max", optarg);
 			break;
+		case OPT_MOUNT: add_mount(o, optarg); break;
 		case OPT_PING: o->ping = true; break;
 		case OPT_INFO: o->info = true; break;
 		case 'h':
@@ -166,192 +212,77 @@ parse_options(int argc, char **argv, struct options *o)
 	}
 	r->argv = argv + optind;
 	r->argc = argc - optind;
-	o->run.sock = o->sock;
-	o->run.collect = o->json;
-
-	if (o->sock == NULL)
-		die(EXIT_USAGE, "--sock is required (the guest agent's socket)");
-	if (o->ping && o->info)
-		die(EXIT_USAGE, "--ping and --info cannot be mixed");
-	if ((o->ping || o->info) && r->argc > 0)
-		die(EXIT_USAGE, "--%s takes no COMMAND", o->ping ? "ping" : "info");
-	if (!o->ping && !o->info && r->argc == 0)
-		die(EXIT_USAGE, "no COMMAND given (qga-exec --sock ADDR -- COMMAND)");
-	if (o->run.poll_initial_ms == 0)
-		o->run.poll_initial_ms = 1;
-	if (o->run.rpc_timeout_ms == 0)
-		o->run.rpc_timeout_ms = -1;
-}
-
-/* Reads all of stdin, refusing more than the agent can take. */
-static void
-slurp_stdin(struct request *r)
-{
-	size_t cap = 65536;
-	ssize_t n;
-
-	r->input = malloc(cap);
-	for (;;) {
-		if (r->input == NULL)
-			die(EXIT_USAGE, "out of memory reading stdin");
-		n = read(STDIN_FILENO, r->input + r->input_len,
-		    cap - r->input_len);
-		if (n == 0)
-			break;
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			die(EXIT_USAGE, "stdin: %s", strerror(errno));
-		r->input_len += n;
-		if (r->input_len > MAX_STDIN)
-			die(EXIT_USAGE, "stdin: more than 32 MiB, the most "
-			    "--stdin can send through the agent");
-		if (r->input_len == cap)
-			r->input = realloc(r->input, cap *= 2);
-	}
-}
-
-static void
-on_signal(int sig)
-{
-	run_stop_signal = sig;
-}
-
-static void
-catch_signals(void)
-{
-	struct sigaction sa = { .sa_handler = on_signal };
-
-	/* No SA_RESTART: a signal must cut a pause between polls short. */
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
-}
-
-static void
-open_agent(struct qmp *q, const struct options *o)
-{
-	enum qmp_status st;
-	struct sock_addr addr;
-	char t[32];
-
-	if (sock_addr_parse(o->sock, &addr) < 0)
-		die(EXIT_USAGE, "--sock: invalid address '%s'", o->sock);
-	st = qga_open(q, &addr, deadline_in_ms(o->wait_ms));
-	sock_addr_free(&addr);
-	if (st == QMP_OK)
-		return;
-	if (st == QMP_TIMEOUT && o->wait_ms > 0)
-		die(EXIT_UNREACHABLE, "%s: the guest agent did not answer "
-		    "within %s", o->sock, format_duration_ms(o->wait_ms, t,
-		    sizeof(t)));
-	if (st == QMP_TIMEOUT)
-		die(EXIT_UNREACHABLE, "%s: the guest agent did not answer "
-		    "(a guest still booting wants --wait)", o->sock);
-	die(st == QMP_BROKEN ? EXIT_PROTOCOL : EXIT_UNREACHABLE, "%s: %s",
-	    o->sock, q->why);
-}
-
-/* --ping and --info: one call, for scripts. */
-static int
-ask_agent(struct qmp *q, const struct options *o)
-{
-	enum qmp_status st;
-	json_t *ret;
-
-	st = qga_call(q, o->ping ? "guest-ping" : "guest-info", NULL,
-	    deadline_in_ms(o->run.rpc_timeout_ms), &ret);
-	if (st != QMP_OK) {
-		error_msg("%s: %s", o->sock, q->why);
-		return st == QMP_REFUSED ? EXIT_REFUSED :
-		    st == QMP_BROKEN ? EXIT_PROTOCOL : EXIT_UNREACHABLE;
-	}
-	if (o->info && jsonl_write(stdout, ret, false) < 0)
-		die(EXIT_REFUSED, "stdout: %s", strerror(errno));
-	json_decref(ret);
-	return EXIT_OK;
+	check_options(o);
 }
 
 /*
- * The --json result.  Output that is not UTF-8 cannot be a JSON string:
- * it is null, with the exact bytes in base64 beside it.
+ * qga-exec may outlive whoever started it (a driver killed with SIGKILL):
+ * it then gets SIGTERM, a stop like any other.  A parent that died before
+ * the request would leave us reparented already: that is a stop too.
  */
 static void
-add_output(json_t *result, const char *key, const struct sink *s)
+die_with_parent(void)
 {
-	char b64key[32];
-	json_t *text;
-	char *b64;
+	pid_t parent = getppid();
 
-	text = json_stringn((const char *)s->buf, s->len);
-	if (text != NULL || s->len == 0) {
-		json_object_set_new(result, key, text ? text : json_string(""));
-		return;
-	}
-	b64 = base64_encode(s->buf, s->len, NULL);
-	snprintf(b64key, sizeof(b64key), "%s_base64", key);
-	json_object_set_new(result, key, json_null());
-	json_object_set_new(result, b64key, json_string(b64));
-	free(b64);
+	if (prctl(PR_SET_PDEATHSIG, SIGTERM) == 0 && getppid() != parent)
+		raise(SIGTERM);
 }
 
-static void
-print_result(const struct run_result *res)
+static int
+finish(struct options *o, struct run_result *res)
 {
-	json_t *result = json_object();
+	int rc = res->status;
 
-	json_object_set_new(result, "exitcode", res->has_exitcode ?
-	    json_integer(res->exitcode) : json_null());
-	json_object_set_new(result, "signal", res->has_signal ?
-	    json_integer(res->signal) : json_null());
-	add_output(result, "stdout", &res->out);
-	add_output(result, "stderr", &res->err);
-	json_object_set_new(result, "truncated", json_boolean(res->truncated));
-	json_object_set_new(result, "duration_ms",
-	    json_integer(res->duration_ms));
-	if (jsonl_write(stdout, result, false) < 0)
-		die(EXIT_REFUSED, "stdout: %s", strerror(errno));
-	json_decref(result);
+	if (o->json && (res->has_exitcode || res->has_signal) &&
+	    run_print_result(res) < 0) {
+		error_msg("stdout: %s", strerror(errno));
+		rc = EXIT_LOCAL;
+	}
+	sink_free(&res->out);
+	sink_free(&res->err);
+	return rc;
 }
 
 int
 main(int argc, char **argv)
 {
+	static struct options o;
 	struct run_result res;
-	struct options o;
-	struct qmp q;
 	char why[256];
-	int rc;
+	int i, rc;
 
 	diag_init(argv[0]);
 	parse_options(argc, argv, &o);
 	if (request_check(&o.request, why, sizeof(why)) < 0)
 		die(EXIT_USAGE, "%s", why);
+	/* Our output may go to a reader that leaves: EPIPE, not death. */
+	signal(SIGPIPE, SIG_IGN);
+	stop_catch();
+	die_with_parent();
 	if (o.read_stdin)
-		slurp_stdin(&o.request);
+		request_read_stdin(&o.request);
+	if (o.qemu_pid != 0)
+		agent_watch_qemu(&o.agent, o.qemu_pid);
 
-	open_agent(&q, &o);
-	if (o.ping || o.info) {
-		rc = ask_agent(&q, &o);
-		qga_close(&q);
-		return rc;
+	agent_open(&o.agent, o.wait_ms);
+	rc = EXIT_OK;
+	if (o.ping || o.info)
+		rc = agent_ask(&o.agent, o.info);
+	else if (o.nmounts > 0)
+		rc = mount_all(&o.agent, o.mounts, o.nmounts);
+	if (rc == EXIT_OK && o.request.argc > 0) {
+		memset(&res, 0, sizeof(res));
+		sink_init(&res.out, STDOUT_FILENO, "stdout", o.json);
+		sink_init(&res.err, o.request.merge ? STDOUT_FILENO :
+		    STDERR_FILENO, o.request.merge ? "stdout" : "stderr", o.json);
+		run_command(&o.agent, &o.request, &o.run, &res);
+		rc = finish(&o, &res);
 	}
-
-	memset(&res, 0, sizeof(res));
-	sink_init(&res.out, STDOUT_FILENO, o.json);
-	sink_init(&res.err, o.request.merge ? STDOUT_FILENO : STDERR_FILENO,
-	    o.json);
-	catch_signals();
-	run_command(&q, &o.request, &o.run, &res);
-	qga_close(&q);
-	if (o.json && (res.has_exitcode || res.has_signal))
-		print_result(&res);
-
-	sink_free(&res.out);
-	sink_free(&res.err);
+	agent_close(&o.agent);
+	for (i = 0; i < o.nmounts; i++)
+		mount_free(&o.mounts[i]);
 	free(o.request.env);
 	free(o.request.input);
-	return res.status;
+	return rc;
 }

@@ -10,14 +10,22 @@
 
 struct sink {
 	int fd;			/* -1 when collecting */
+	const char *name;	/* "stdout", "stderr": for messages */
 	unsigned char *buf;	/* collected bytes */
 	size_t len, cap;
+	int error;		/* errno of the write that failed, or 0 */
 };
 
-void sink_init(struct sink *s, int fd, bool collect);
+void sink_init(struct sink *s, int fd, const char *name, bool collect);
 void sink_free(struct sink *s);
 
-/* Writes or collects; -1 with errno (EPIPE: nobody reads) on failure. */
-int sink_put(struct sink *s, const void *data, size_t len);
+/*
+ * Writes or collects len bytes; *done says how many went.  Returns 0, or
+ * -1 with errno: EINTR when a stop came while the reader was not reading
+ * (the rest may be put again), anything else a failure that s->error
+ * keeps (EPIPE: nobody reads; ENOSPC; ENOMEM when collecting).  Once s
+ * has failed, what is put is dropped.
+ */
+int sink_put(struct sink *s, const void *data, size_t len, size_t *done);
 
 #endif

@@ -1,9 +1,14 @@
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "base64.h"
+#include "diag.h"
 #include "request.h"
+#include "stop.h"
+#include "xalloc.h"
 
 extern char **environ;
 
@@ -81,6 +86,38 @@ request_check(const struct request *r, char *why, size_t whylen)
 		return -1;
 	}
 	return 0;
+}
+
+void
+request_read_stdin(struct request *r)
+{
+	struct pollfd pfd = { .fd = STDIN_FILENO, .events = POLLIN };
+	size_t cap = 65536;
+	ssize_t n;
+
+	r->input = xmalloc(cap);
+	for (;;) {
+		/* A writer that takes its time must not hold off a Ctrl-C. */
+		if (stop_poll(&pfd, 1, DEADLINE_NEVER) < 0) {
+			if (errno == EINTR)
+				exit(EXIT_SIGNAL_BASE + stop_signal());
+			die(EXIT_LOCAL, "stdin: %s", strerror(errno));
+		}
+		n = read(STDIN_FILENO, r->input + r->input_len,
+		    cap - r->input_len);
+		if (n == 0)
+			break;
+		if (n < 0 && (errno == EINTR || errno == EAGAIN))
+			continue;
+		if (n < 0)
+			die(EXIT_LOCAL, "stdin: %s", strerror(errno));
+		r->input_len += n;
+		if (r->input_len > REQUEST_MAX_INPUT)
+			die(EXIT_USAGE, "stdin: more than 32 MiB, the most "
+			    "--stdin can send through the agent");
+		if (r->input_len == cap)
+			r->input = xrealloc(r->input, cap *= 2);
+	}
 }
 
 /* A PATH a guest can find commands with: ours, plus the usual places. */

@@ -30,11 +30,21 @@ enum output_route {
 	ROUTE_CAPTURE,		/* the agent's capture-output, at exit */
 };
 
+/* The most --stdin sends: the agent takes 64 MiB lines, in base64. */
+#define REQUEST_MAX_INPUT (32u << 20)
+
 /*
  * Checks what can be checked before connecting: ENV names, UTF-8.
  * Returns -1 with a reason in why.
  */
 int request_check(const struct request *r, char *why, size_t whylen);
+
+/*
+ * Reads all of stdin into r->input (--stdin), or exits: 2 past
+ * REQUEST_MAX_INPUT, 71 when it cannot be read or held, 128+N for a stop
+ * signal.
+ */
+void request_read_stdin(struct request *r);
 
 /*
  * The guest-exec arguments.  out_path and err_path are the guest files

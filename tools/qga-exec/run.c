@@ -1,17 +1,16 @@
 #include <sys/random.h>
 
 #include <errno.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "diag.h"
 #include "parse.h"
 #include "qga.h"
 #include "run.h"
+#include "stop.h"
 
 /* The most one guest-file-read asks for: 4 MiB, 5.6 MB of base64. */
 #define READ_CHUNK (4 << 20)
@@ -19,9 +18,20 @@
 #define RUNNING_READS 4
 /* How long a command may outlive SIGKILL before we give up on it. */
 #define KILL_GRACE_MS 10000
+/*
+ * The bound on a cleanup call (a kill, a close, replies a stop signal
+ * interrupted): the agent may be the reason we are stopping.
+ */
+#define CLEANUP_MS 1000
 #define MAX_KILLERS 4
 
-volatile sig_atomic_t run_stop_signal;
+/* Why the command is being stopped; the first cause is the exit status. */
+enum cause {
+	CAUSE_NONE,
+	CAUSE_TIMEOUT,		/* --timeout: 124 */
+	CAUSE_SIGNAL,		/* a stop signal: 128+N */
+	CAUSE_OUTPUT,		/* our output cannot be written: 71 */
+};
 
 struct tail {
 	json_int_t handle;		/* guest file handle, -1 if none */
@@ -30,57 +40,129 @@ struct tail {
 };
 
 struct run {
-	struct qmp *q;
+	struct agent *a;
 	const struct request *r;
 	const struct run_config *c;
 	struct run_result *res;
 	enum output_route route;
 	struct tail out, err;
-	json_int_t pid;
+	json_int_t pid;			/* the command's, once started */
 	json_int_t killers[MAX_KILLERS];	/* kill commands to reap */
 	int nkillers;
+	enum cause cause;
+	bool signalled;			/* a stop signal was acknowledged */
 	int stopping;			/* 0, 1 after SIGTERM, 2 after SIGKILL */
-	int stop_reason;		/* a signal number, or 0 for the timeout */
 	struct deadline stop_deadline;
 	int64_t started_ns;		/* when guest-exec returned */
 };
 
-static struct deadline
-rpc_deadline(const struct run *run)
+/* The bound of a cleanup call: --rpc-timeout, at most CLEANUP_MS. */
+static int64_t
+cleanup_ms(const struct run *run)
 {
-	return deadline_in_ms(run->c->rpc_timeout_ms);
+	int64_t ms = run->a->rpc_timeout_ms;
+
+	return ms < 0 || ms > CLEANUP_MS ? CLEANUP_MS : ms;
 }
 
-static enum qmp_status
-rpc(struct run *run, const char *name, json_t *args, json_t **ret)
+/* The exit status of a run that was being stopped. */
+static int
+cause_status(const struct run *run)
 {
-	return qga_call(run->q, name, args, rpc_deadline(run), ret);
+	switch (run->cause) {
+	case CAUSE_TIMEOUT:
+		return EXIT_TIMEOUT;
+	case CAUSE_SIGNAL:
+		return EXIT_SIGNAL_BASE + stop_signal();
+	case CAUSE_OUTPUT:
+		return EXIT_LOCAL;
+	case CAUSE_NONE:
+		break;
+	}
+	return EXIT_OK;
 }
 
-/* The one line for a failed call, and the exit status it means. */
+/*
+ * The one line for a failed call, and the exit status.  Once the command
+ * is being stopped, the cause is the status whatever fails after it.
+ */
+static int
+fail_within(struct run *run, enum qmp_status st, const char *doing,
+    int64_t bound_ms)
+{
+	int rc = agent_fail(run->a, st, doing, bound_ms);
+
+	return run->cause != CAUSE_NONE ? cause_status(run) : rc;
+}
+
 static int
 fail(struct run *run, enum qmp_status st, const char *doing)
 {
-	const char *sock = run->c->sock, *why = run->q->why;
-	char t[32];
+	return fail_within(run, st, doing, run->a->rpc_timeout_ms);
+}
 
-	switch (st) {
-	case QMP_REFUSED:
-		error_msg("%s: %s: %s", sock, doing, why);
-		return EXIT_REFUSED;
-	case QMP_TIMEOUT:
-		error_msg("%s: %s: the agent did not answer within %s", sock,
-		    doing, format_duration_ms(run->c->rpc_timeout_ms, t,
-		    sizeof(t)));
-		return EXIT_UNREACHABLE;
-	case QMP_BROKEN:
-		error_msg("%s: %s: protocol error: %s", sock, doing, why);
-		return EXIT_PROTOCOL;
-	default:
-		error_msg("%s: %s: the guest agent went away (%s)", sock,
-		    doing, why);
-		return EXIT_UNREACHABLE;
+/*
+ * A stop came.  QEMU's end ends the run at once: there is no guest left
+ * to clean up.  The first stop signal becomes a cause, like a timeout,
+ * and the waits go on (acknowledged); a further one ends the run.
+ */
+static int
+interrupted(struct run *run)
+{
+	if (stop_watched() || run->signalled)
+		return fail(run, QMP_STOPPED, "stopping");
+	run->signalled = true;
+	if (run->cause == CAUSE_NONE)
+		run->cause = CAUSE_SIGNAL;
+	stop_acknowledge();
+	return EXIT_OK;
+}
+
+/*
+ * One batch, riding out a first stop signal: the replies in flight are
+ * still read, for a short while, so that no output and no pid is lost to
+ * a Ctrl-C.  Returns EXIT_OK or the exit status, the message said.
+ * Calls the agent refused are the caller's to judge.
+ */
+static int
+batch(struct run *run, struct qga_call *calls, size_t n, int64_t bound_ms,
+    const char *doing)
+{
+	struct deadline d = deadline_in_ms(bound_ms);
+	struct qmp *q = &run->a->q;
+	enum qmp_status st;
+	int rc;
+
+	st = qga_call_batch(q, calls, n, d);
+	while (st == QMP_STOPPED && q->failure == QMP_OK) {
+		if ((rc = interrupted(run)) != EXIT_OK)
+			return rc;
+		d = deadline_min(d, deadline_in_ms(cleanup_ms(run)));
+		if (bound_ms < 0 || bound_ms > cleanup_ms(run))
+			bound_ms = cleanup_ms(run);
+		st = qga_call_batch_resume(q, calls, n, d);
 	}
+	return st == QMP_OK ? EXIT_OK : fail_within(run, st, doing, bound_ms);
+}
+
+/* One call; *ret is its return value, NULL if refused (said already). */
+static int
+call(struct run *run, const char *name, json_t *args, int64_t bound_ms,
+    const char *doing, json_t **ret)
+{
+	struct qga_call c = { .name = name, .args = args };
+	int rc;
+
+	*ret = NULL;
+	rc = batch(run, &c, 1, bound_ms, doing);
+	if (rc == EXIT_OK && c.status == QMP_REFUSED) {
+		snprintf(run->a->q.why, sizeof(run->a->q.why), "%s", c.why);
+		rc = fail(run, QMP_REFUSED, doing);
+	}
+	if (rc == EXIT_OK)
+		*ret = json_incref(c.ret);
+	qga_call_batch_free(&c, 1);
+	return rc;
 }
 
 static void
@@ -103,18 +185,19 @@ random_hex(char *out, size_t bytes)
 /*
  * Creates the guest files for the command's output and keeps handles to
  * read them.  The names are random, so nothing can be waiting there, and
- * the agent creates files exclusively.  QMP_REFUSED means the directory
- * will not do (missing, read-only).
+ * the agent creates files exclusively.  Sets *refused (with the reason in
+ * q->why) when the directory will not do (missing, read-only).
  */
-static enum qmp_status
-open_tails(struct run *run, bool both)
+static int
+open_tails(struct run *run, bool both, bool *refused)
 {
 	struct tail *tails[2] = { &run->out, &run->err };
 	struct qga_call calls[2];
-	enum qmp_status st;
 	char stem[33];
 	size_t i, n = both ? 2 : 1;
+	int rc;
 
+	*refused = false;
 	random_hex(stem, 16);
 	for (i = 0; i < n; i++) {
 		snprintf(tails[i]->path, sizeof(tails[i]->path),
@@ -123,35 +206,40 @@ open_tails(struct run *run, bool both)
 		    .args = json_pack("{s:s,s:s}", "path", tails[i]->path,
 		    "mode", "w+") };
 	}
-	st = qga_call_batch(run->q, calls, n, rpc_deadline(run));
-	for (i = 0; st == QMP_OK && i < n; i++) {
+	rc = batch(run, calls, n, run->a->rpc_timeout_ms,
+	    "opening an output file");
+	for (i = 0; rc == EXIT_OK && i < n; i++) {
 		if (calls[i].status == QMP_REFUSED) {
-			snprintf(run->q->why, sizeof(run->q->why), "%s",
+			snprintf(run->a->q.why, sizeof(run->a->q.why), "%s",
 			    calls[i].why);
-			st = QMP_REFUSED;
+			*refused = true;
 		} else if (!json_is_integer(calls[i].ret)) {
-			snprintf(run->q->why, sizeof(run->q->why),
+			snprintf(run->a->q.why, sizeof(run->a->q.why),
 			    "guest-file-open returned no handle");
-			st = QMP_BROKEN;
+			rc = fail(run, QMP_BROKEN, "opening an output file");
 		} else
 			tails[i]->handle = json_integer_value(calls[i].ret);
 	}
 	qga_call_batch_free(calls, n);
-	return st;
+	return rc;
 }
 
 /*
- * Closes the output files and collects the given kill commands' statuses
- * (the agent keeps each until asked), in one round trip.
+ * Closes the output files and collects the kill commands' statuses (the
+ * agent keeps each until asked), in one round trip with a short bound;
+ * on a failed connection, nothing is sent.
  */
 static void
-close_tails(struct run *run, const json_int_t *killers, int nkillers)
+close_tails(struct run *run)
 {
 	struct tail *tails[2] = { &run->out, &run->err };
 	struct qga_call calls[2 + MAX_KILLERS];
 	size_t n = 0;
 	int i;
 
+	/* A second stop signal, or QEMU's end: nothing more. */
+	if (stop_pending())
+		return;
 	for (i = 0; i < 2; i++)
 		if (tails[i]->handle >= 0) {
 			calls[n++] = (struct qga_call){ .name = "guest-file-close",
@@ -159,28 +247,56 @@ close_tails(struct run *run, const json_int_t *killers, int nkillers)
 			    tails[i]->handle) };
 			tails[i]->handle = -1;
 		}
-	for (i = 0; i < nkillers; i++)
+	for (i = 0; i < run->nkillers; i++)
 		calls[n++] = (struct qga_call){ .name = "guest-exec-status",
-		    .args = json_pack("{s:I}", "pid", killers[i]) };
+		    .args = json_pack("{s:I}", "pid", run->killers[i]) };
+	run->nkillers = 0;
 	if (n > 0) {
-		qga_call_batch(run->q, calls, n, rpc_deadline(run));
+		qga_call_batch(&run->a->q, calls, n,
+		    deadline_in_ms(cleanup_ms(run)));
 		qga_call_batch_free(calls, n);
 	}
 }
 
+/*
+ * Our output cannot be written: nobody would see the command's, so it is
+ * stopped as on a signal, and the status is 71.
+ */
 static void
-put(struct sink *s, const void *data, size_t len)
+output_failed(struct run *run, const struct sink *s)
 {
-	if (len == 0 || sink_put(s, data, len) == 0)
-		return;
-	/* Nobody reads our output any more: stop, as a pipeline would. */
-	if (errno == EPIPE) {
-		if (run_stop_signal == 0)
-			run_stop_signal = SIGPIPE;
-		return;
+	error_msg("%s: %s", s->name, strerror(s->error));
+	if (run->cause == CAUSE_NONE)
+		run->cause = CAUSE_OUTPUT;
+}
+
+static int stop_if_asked(struct run *run, int64_t *delay_ms);
+
+/*
+ * Hands bytes to a sink.  A reader that does not read (a pager) blocks
+ * us here: a first stop signal stops the command at once, and the
+ * writing goes on; a second one ends the run.
+ */
+static int
+put(struct run *run, struct sink *s, const unsigned char *data, size_t len)
+{
+	int64_t delay;
+	size_t done;
+	int rc;
+
+	while (len > 0 && s->error == 0) {
+		if (sink_put(s, data, len, &done) == 0)
+			return EXIT_OK;
+		data += done;
+		len -= done;
+		if (errno != EINTR)
+			output_failed(run, s);
+		else if ((rc = interrupted(run)) != EXIT_OK ||
+		    (run->pid != 0 && (rc = stop_if_asked(run, &delay)) !=
+		    EXIT_OK))
+			return rc;
 	}
-	die(EXIT_REFUSED, "cannot write the command's output: %s",
-	    strerror(errno));
+	return EXIT_OK;
 }
 
 static json_t *
@@ -189,34 +305,40 @@ read_args(const struct tail *t)
 	return json_pack("{s:I,s:i}", "handle", t->handle, "count", READ_CHUNK);
 }
 
+/* A file worth reading: open, and its bytes have somewhere to go. */
+static bool
+tailed(const struct tail *t)
+{
+	return t->handle >= 0 && t->sink->error == 0;
+}
+
 /*
  * Hands one guest-file-read reply's bytes to t's sink.  Returns the
  * number of bytes (READ_CHUNK means there may be more), or -1 with the
  * exit status in *rc.
  */
 static long
-take_read(struct run *run, struct tail *t, const struct qga_call *call,
-    int *rc)
+take_read(struct run *run, struct tail *t, const struct qga_call *c, int *rc)
 {
 	unsigned char *buf;
 	char why[256];
 	size_t len;
 	bool eof;
 
-	if (call->status != QMP_OK) {
-		snprintf(run->q->why, sizeof(run->q->why), "%s", call->why);
-		*rc = fail(run, call->status, "reading the command's output");
+	if (c->status != QMP_OK) {
+		snprintf(run->a->q.why, sizeof(run->a->q.why), "%s", c->why);
+		*rc = fail(run, c->status, "reading the command's output");
 		return -1;
 	}
-	if (qga_file_read_decode(call->ret, &buf, &len, &eof, why,
+	if (qga_file_read_decode(c->ret, &buf, &len, &eof, why,
 	    sizeof(why)) < 0) {
-		snprintf(run->q->why, sizeof(run->q->why), "%s", why);
+		snprintf(run->a->q.why, sizeof(run->a->q.why), "%s", why);
 		*rc = fail(run, QMP_BROKEN, "reading the command's output");
 		return -1;
 	}
-	put(t->sink, buf, len);
+	*rc = put(run, t->sink, buf, len);
 	free(buf);
-	return (long)len;
+	return *rc == EXIT_OK ? (long)len : -1;
 }
 
 /*
@@ -228,71 +350,80 @@ take_read(struct run *run, struct tail *t, const struct qga_call *call,
 static int
 drain(struct run *run, struct tail *t, bool exited, bool *more)
 {
-	struct qga_call call;
-	enum qmp_status st;
+	struct qga_call c;
 	long got;
 	int rc = EXIT_OK, reads = 0;
 
 	do {
-		if (run_stop_signal != 0 || (!exited && ++reads > RUNNING_READS)) {
+		if (stop_pending() && (rc = interrupted(run)) != EXIT_OK)
+			return rc;
+		if (!tailed(t))
+			return EXIT_OK;
+		if ((run->cause != CAUSE_NONE && run->stopping == 0) ||
+		    (!exited && ++reads > RUNNING_READS)) {
 			*more = true;
 			return EXIT_OK;
 		}
-		call = (struct qga_call){ .name = "guest-file-read",
+		c = (struct qga_call){ .name = "guest-file-read",
 		    .args = read_args(t) };
-		st = qga_call_batch(run->q, &call, 1, rpc_deadline(run));
-		if (st != QMP_OK)
-			return fail(run, st, "reading the command's output");
-		got = take_read(run, t, &call, &rc);
-		qga_call_batch_free(&call, 1);
+		rc = batch(run, &c, 1, run->a->rpc_timeout_ms,
+		    "reading the command's output");
+		got = rc == EXIT_OK ? take_read(run, t, &c, &rc) : -1;
+		qga_call_batch_free(&c, 1);
 	} while (got == READ_CHUNK);
 	return rc;
 }
 
 /* Starts a guest `kill -s SIGNAL` of the command and its descendants. */
-static void
+static int
 send_signal(struct run *run, const char *signal)
 {
 	json_t *ret;
+	int rc;
 
-	if (rpc(run, "guest-exec", request_kill_args(signal, run->pid),
-	    &ret) == QMP_OK && run->nkillers < MAX_KILLERS)
+	rc = call(run, "guest-exec", request_kill_args(signal, run->pid),
+	    cleanup_ms(run), "stopping the command", &ret);
+	if (rc == EXIT_OK && run->nkillers < MAX_KILLERS)
 		run->killers[run->nkillers++] = json_integer_value(
 		    json_object_get(ret, "pid"));
 	json_decref(ret);
+	/* A kill the agent refused is no reason to give up waiting. */
+	return rc == EXIT_REFUSED && run->cause != CAUSE_NONE ? EXIT_OK : rc;
 }
 
 /*
- * On the timeout or a signal: SIGTERM, then SIGKILL after --kill-after.
- * Returns nonzero once the command has survived SIGKILL too long.
+ * On a cause to stop: SIGTERM, then SIGKILL after --kill-after.  Returns
+ * nonzero once the command has survived SIGKILL too long, or the agent
+ * failed.
  */
 static int
 stop_if_asked(struct run *run, int64_t *delay_ms)
 {
-	bool timed_out = run->c->timeout_ms >= 0 &&
-	    (monotonic_ns() - run->started_ns) / 1000000 >= run->c->timeout_ms;
+	int rc = EXIT_OK;
 
-	if (run->stopping == 0 && (run_stop_signal != 0 || timed_out)) {
-		run->stop_reason = run_stop_signal;
-		send_signal(run, "TERM");
+	if (run->cause == CAUSE_NONE && run->c->timeout_ms >= 0 &&
+	    (monotonic_ns() - run->started_ns) / 1000000 >= run->c->timeout_ms)
+		run->cause = CAUSE_TIMEOUT;
+	if (run->stopping == 0 && run->cause != CAUSE_NONE) {
+		rc = send_signal(run, "TERM");
 		run->stopping = 1;
 		run->stop_deadline = deadline_in_ms(run->c->kill_after_ms);
 		*delay_ms = run->c->poll_initial_ms;
 	} else if (run->stopping == 1 && deadline_passed(run->stop_deadline)) {
-		send_signal(run, "KILL");
+		rc = send_signal(run, "KILL");
 		run->stopping = 2;
 		run->stop_deadline = deadline_in_ms(KILL_GRACE_MS);
 	} else if (run->stopping == 2 && deadline_passed(run->stop_deadline)) {
 		error_msg("%s: the guest command (pid %" JSON_INTEGER_FORMAT
-		    ") survived SIGKILL", run->c->sock, run->pid);
-		return EXIT_UNREACHABLE;
+		    ") survived SIGKILL", run->a->sock, run->pid);
+		rc = cause_status(run);
 	}
-	return EXIT_OK;
+	return rc;
 }
 
-int64_t
-run_next_delay_ms(int64_t delay_ms, int64_t elapsed_ms,
-    const struct run_config *c)
+/* The pause before the next status query, per the documented schedule. */
+static int64_t
+next_delay_ms(int64_t delay_ms, int64_t elapsed_ms, const struct run_config *c)
 {
 	int64_t cap = c->poll_max_ms;
 
@@ -304,42 +435,42 @@ run_next_delay_ms(int64_t delay_ms, int64_t elapsed_ms,
 	return delay_ms > cap ? cap : delay_ms;
 }
 
-/* Sleeps, but wakes for a signal and for the timeout. */
-static void
-nap(const struct run *run, int64_t ms)
+/* Sleeps, but wakes for a stop and for the timeout. */
+static int
+nap(struct run *run, int64_t ms)
 {
-	struct timespec ts;
 	int64_t left;
 
-	if (run->c->timeout_ms >= 0 && run->stopping == 0) {
+	if (run->c->timeout_ms >= 0 && run->cause == CAUSE_NONE) {
 		left = run->c->timeout_ms -
 		    (monotonic_ns() - run->started_ns) / 1000000;
 		if (left < ms)
 			ms = left > 0 ? left : 0;
 	}
-	if (ms <= 0 || run_stop_signal != 0)
-		return;
-	ts.tv_sec = ms / 1000;
-	ts.tv_nsec = (ms % 1000) * 1000000;
-	nanosleep(&ts, NULL);
+	if (run->cause != CAUSE_NONE && run->stopping == 0)
+		return EXIT_OK;
+	if (stop_poll(NULL, 0, deadline_in_ms(ms)) < 0)
+		return interrupted(run);
+	return EXIT_OK;
 }
 
+/*
+ * The status of a command that exited: its own, unless we were stopping
+ * it.  A command that exits on its own just as a signal arrives still
+ * reports the signal: the user asked for the stop.
+ */
 static int
 exit_status_of(struct run *run, const struct qga_exec_status *st)
 {
 	char t[32];
 
-	if (run->stopping != 0 && run->stop_reason == 0) {
+	if (run->cause == CAUSE_TIMEOUT)
 		error_msg("%s: the command timed out after %s and was stopped",
-		    run->c->sock, format_duration_ms(run->c->timeout_ms, t,
+		    run->a->sock, format_duration_ms(run->c->timeout_ms, t,
 		    sizeof(t)));
-		return EXIT_TIMEOUT;
-	}
-	if (run->stopping != 0)
-		return EXIT_SIGNAL_BASE + run->stop_reason;
-	if (st->has_signal)
-		return EXIT_SIGNAL_BASE + st->signal;
-	return st->exitcode;
+	if (run->cause != CAUSE_NONE)
+		return cause_status(run);
+	return qga_exec_exit_status(st);
 }
 
 /*
@@ -350,45 +481,44 @@ exit_status_of(struct run *run, const struct qga_exec_status *st)
 static int
 tick(struct run *run, struct qga_exec_status *st, bool *more)
 {
-	struct tail *tails[2] = { &run->out, &run->err };
+	struct tail *tails[2] = { &run->out, &run->err }, *reading[2];
 	struct qga_call calls[3];
-	enum qmp_status qs;
 	char why[256], doing[64];
-	size_t n = 1, sent, i;
+	size_t n = 0, i;
 	long got;
-	int rc = EXIT_OK;
+	int rc;
 
 	snprintf(doing, sizeof(doing), "status of pid %" JSON_INTEGER_FORMAT,
 	    run->pid);
 	calls[0] = (struct qga_call){ .name = "guest-exec-status",
 	    .args = json_pack("{s:I}", "pid", run->pid) };
 	for (i = 0; i < 2; i++)
-		if (tails[i]->handle >= 0)
-			calls[n++] = (struct qga_call){ .name = "guest-file-read",
+		if (tailed(tails[i])) {
+			reading[n++] = tails[i];
+			calls[n] = (struct qga_call){ .name = "guest-file-read",
 			    .args = read_args(tails[i]) };
-	sent = n;
-	qs = qga_call_batch(run->q, calls, sent, rpc_deadline(run));
-	if (qs != QMP_OK) {
-		qga_call_batch_free(calls, sent);
-		return fail(run, qs, doing);
+		}
+	rc = batch(run, calls, n + 1, run->a->rpc_timeout_ms, doing);
+	if (rc != EXIT_OK) {
+		qga_call_batch_free(calls, n + 1);
+		return rc;
 	}
 	if (calls[0].status == QMP_REFUSED) {
 		error_msg("%s: the exit status of pid %" JSON_INTEGER_FORMAT
-		    " is lost: %s", run->c->sock, run->pid, calls[0].why);
-		rc = EXIT_UNREACHABLE;
+		    " is lost: %s", run->a->sock, run->pid, calls[0].why);
+		rc = run->cause != CAUSE_NONE ? cause_status(run) :
+		    EXIT_UNREACHABLE;
 	} else if (qga_exec_status_decode(calls[0].ret, st, why,
 	    sizeof(why)) < 0) {
-		snprintf(run->q->why, sizeof(run->q->why), "%s", why);
+		snprintf(run->a->q.why, sizeof(run->a->q.why), "%s", why);
 		rc = fail(run, QMP_BROKEN, doing);
 	}
-	for (i = 0, n = 1; rc == EXIT_OK && i < 2; i++) {
-		if (tails[i]->handle < 0)
-			continue;
-		got = take_read(run, tails[i], &calls[n++], &rc);
+	for (i = 0; rc == EXIT_OK && i < n; i++) {
+		got = take_read(run, reading[i], &calls[i + 1], &rc);
 		if (got == READ_CHUNK)
-			rc = drain(run, tails[i], st->exited, more);
+			rc = drain(run, reading[i], st->exited, more);
 	}
-	qga_call_batch_free(calls, sent);
+	qga_call_batch_free(calls, n + 1);
 	if (rc != EXIT_OK && calls[0].status == QMP_OK)
 		qga_exec_status_free(st);
 	return rc;
@@ -400,11 +530,13 @@ follow(struct run *run)
 {
 	struct qga_exec_status st;
 	int64_t delay = run->c->poll_initial_ms;
+	bool more;
 	int rc;
 
-	bool more;
-
 	run->started_ns = monotonic_ns();
+	/* A stop that came while the command was started. */
+	if ((rc = stop_if_asked(run, &delay)) != EXIT_OK)
+		return rc;
 	for (;;) {
 		more = false;
 		if ((rc = tick(run, &st, &more)) != EXIT_OK)
@@ -412,17 +544,17 @@ follow(struct run *run)
 		if (st.exited)
 			break;
 		qga_exec_status_free(&st);
+		/* Output waiting to be read: poll again at once. */
+		if (!more && (rc = nap(run, delay)) != EXIT_OK)
+			return rc;
 		if ((rc = stop_if_asked(run, &delay)) != EXIT_OK)
 			return rc;
-		/* Output waiting to be read: poll again at once. */
-		if (!more)
-			nap(run, delay);
-		delay = run_next_delay_ms(delay,
+		delay = next_delay_ms(delay,
 		    (monotonic_ns() - run->started_ns) / 1000000, run->c);
 	}
 	run->res->duration_ms = (monotonic_ns() - run->started_ns) / 1000000;
-	put(&run->res->out, st.out, st.out_len);
-	put(&run->res->err, st.err, st.err_len);
+	if ((rc = put(run, &run->res->out, st.out, st.out_len)) == EXIT_OK)
+		rc = put(run, &run->res->err, st.err, st.err_len);
 	if (st.out_truncated || st.err_truncated) {
 		run->res->truncated = true;
 		note("the agent cut the command's %s at 16 MiB (--capture)",
@@ -432,19 +564,16 @@ follow(struct run *run)
 	run->res->exitcode = st.exitcode;
 	run->res->has_signal = st.has_signal;
 	run->res->signal = st.signal;
-	rc = exit_status_of(run, &st);
+	if (rc == EXIT_OK)
+		rc = exit_status_of(run, &st);
 	qga_exec_status_free(&st);
 	return rc;
 }
 
 /* Spawn errors come back at once: find and execute as a shell says it. */
 static int
-start_failed(struct run *run, enum qmp_status st)
+start_failed(struct run *run, const char *why)
 {
-	const char *why = run->q->why;
-
-	if (st != QMP_REFUSED)
-		return fail(run, st, "starting the command");
 	if (strstr(why, "No such file or directory") != NULL) {
 		error_msg("%s: %s", run->r->argv[0], why);
 		return EXIT_NOT_FOUND;
@@ -453,73 +582,91 @@ start_failed(struct run *run, enum qmp_status st)
 		error_msg("%s: %s", run->r->argv[0], why);
 		return EXIT_CANNOT_EXEC;
 	}
-	return fail(run, st, "guest-exec");
+	snprintf(run->a->q.why, sizeof(run->a->q.why), "%s", why);
+	return fail(run, QMP_REFUSED, "guest-exec");
 }
 
-static enum output_route
+/* The output files, or the agent's capture if they cannot be had. */
+static int
 choose_route(struct run *run)
 {
-	enum qmp_status st;
+	bool refused;
+	int rc;
 
+	run->route = ROUTE_CAPTURE;
 	if (run->c->capture)
-		return ROUTE_CAPTURE;
-	st = open_tails(run, !run->r->merge);
-	if (st == QMP_OK)
-		return run->r->merge ? ROUTE_FILE : ROUTE_FILES;
-	if (st != QMP_REFUSED)
-		exit(fail(run, st, "opening an output file"));
+		return EXIT_OK;
+	if ((rc = open_tails(run, !run->r->merge, &refused)) != EXIT_OK)
+		return rc;
+	if (!refused) {
+		run->route = run->r->merge ? ROUTE_FILE : ROUTE_FILES;
+		return EXIT_OK;
+	}
 	note("cannot create output files in the guest's %s (%s): "
-	    "falling back to --capture", run->c->tmpdir, run->q->why);
-	close_tails(run, NULL, 0);
-	return ROUTE_CAPTURE;
+	    "falling back to --capture", run->c->tmpdir, run->a->q.why);
+	close_tails(run);
+	return EXIT_OK;
 }
 
 /* Whether the agent takes capture-output "merged": 8.1 and later. */
-static bool
-agent_merges(struct run *run)
+static int
+agent_merges(struct run *run, bool *yes)
 {
-	const char *version;
-	json_t *info;
-	bool yes;
+	struct qga_call c = { .name = "guest-info" };
+	int rc;
 
-	if (rpc(run, "guest-info", NULL, &info) != QMP_OK)
-		return false;
-	version = json_string_value(json_object_get(info, "version"));
-	yes = qga_version_at_least(version, 8, 1);
-	json_decref(info);
-	return yes;
+	*yes = false;
+	rc = batch(run, &c, 1, run->a->rpc_timeout_ms, "guest-info");
+	if (rc == EXIT_OK && c.status == QMP_OK)
+		*yes = qga_version_at_least(json_string_value(
+		    json_object_get(c.ret, "version")), 8, 1);
+	qga_call_batch_free(&c, 1);
+	return rc;
+}
+
+/* Starts the command: its pid in run->pid, or the exit status. */
+static int
+start(struct run *run)
+{
+	struct qga_call c = { .name = "guest-exec" };
+	bool merged = false;
+	int rc;
+
+	if (run->route == ROUTE_CAPTURE && run->r->merge &&
+	    (rc = agent_merges(run, &merged)) != EXIT_OK)
+		return rc;
+	/* A stop before the start: nothing to stop then. */
+	if (stop_pending() && (rc = interrupted(run)) != EXIT_OK)
+		return rc;
+	if (run->cause != CAUSE_NONE)
+		return cause_status(run);
+	c.args = request_exec_args(run->r, run->route,
+	    run->out.handle >= 0 ? run->out.path : NULL,
+	    run->err.handle >= 0 ? run->err.path : NULL, merged);
+	rc = batch(run, &c, 1, run->a->rpc_timeout_ms, "starting the command");
+	if (rc == EXIT_OK && c.status == QMP_REFUSED)
+		rc = start_failed(run, c.why);
+	else if (rc == EXIT_OK && !json_is_integer(json_object_get(c.ret,
+	    "pid"))) {
+		snprintf(run->a->q.why, sizeof(run->a->q.why),
+		    "guest-exec returned no pid");
+		rc = fail(run, QMP_BROKEN, "starting the command");
+	} else if (rc == EXIT_OK)
+		run->pid = json_integer_value(json_object_get(c.ret, "pid"));
+	qga_call_batch_free(&c, 1);
+	return rc;
 }
 
 void
-run_command(struct qmp *q, const struct request *r,
+run_command(struct agent *a, const struct request *r,
     const struct run_config *c, struct run_result *res)
 {
-	struct run run = { .q = q, .r = r, .c = c, .res = res };
-	enum qmp_status st;
-	json_t *ret;
+	struct run run = { .a = a, .r = r, .c = c, .res = res };
 
 	run.out = (struct tail){ .handle = -1, .sink = &res->out };
 	run.err = (struct tail){ .handle = -1, .sink = &res->err };
-	run.route = choose_route(&run);
-	st = rpc(&run, "guest-exec", request_exec_args(r, run.route,
-	    run.out.handle >= 0 ? run.out.path : NULL,
-	    run.err.handle >= 0 ? run.err.path : NULL,
-	    run.route == ROUTE_CAPTURE && r->merge && agent_merges(&run)),
-	    &ret);
-	if (st == QMP_OK && !json_is_integer(json_object_get(ret, "pid"))) {
-		snprintf(q->why, sizeof(q->why), "guest-exec returned no pid");
-		st = QMP_BROKEN;
-	}
-	if (st != QMP_OK) {
-		res->status = start_failed(&run, st);
-		close_tails(&run, NULL, 0);
-		json_decref(ret);
-		return;
-	}
-	run.pid = json_integer_value(json_object_get(ret, "pid"));
-	json_decref(ret);
-
-	res->status = follow(&run);
-
-	close_tails(&run, run.killers, run.nkillers);
+	if ((res->status = choose_route(&run)) == EXIT_OK &&
+	    (res->status = start(&run)) == EXIT_OK)
+		res->status = follow(&run);
+	close_tails(&run);
 }
