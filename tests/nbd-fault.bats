@@ -80,6 +80,25 @@ bats_require_minimum_version 1.5.0
 	[ "$output" = "Listening on $T/s.sock"$'\n''missing "event" option in inject-error' ]
 }
 
+@test "a ready line that cannot be written is 71, named, and leaves no socket or pid file" {
+	run bash -c 'timeout 10 nbd-fault -b memory -s 1M --pidfile "$1/pid" "$1/s.sock" >/dev/full' _ "$T"
+	[ "$status" -eq 71 ]
+	[ "$output" = "nbd-fault: error: stdout: No space left on device" ]
+	[ ! -e "$T/s.sock" ]
+	[ ! -e "$T/pid" ]
+	run bash -c 'timeout 10 nbd-fault -b memory -s 1M --log-json "$1/s.sock" >/dev/full' _ "$T"
+	[ "$status" -eq 71 ]
+	[ "$output" = "nbd-fault: error: stdout: No space left on device" ]
+	[ ! -e "$T/s.sock" ]
+}
+
+@test "--seed is a plain decimal number" {
+	run --separate-stderr nbd-fault --seed 1K -b memory "$T/s.sock"
+	[ "$status" -eq 2 ]
+	[ "$stderr" = "nbd-fault: error: --seed: '1K' is not a number from 0 to 18446744073709551615" ]
+	[ ! -e "$T/s.sock" ]
+}
+
 @test "TCP port 0: the ready line has the real port, and clients reach it" {
 	requires nbdinfo
 	start_nbd srv -b memory -s 1M 127.0.0.1:0

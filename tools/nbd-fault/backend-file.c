@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "backend-impl.h"
+#include "xalloc.h"
 
 struct file {
 	struct backend b;
@@ -304,10 +305,7 @@ file_open(const char *path, uint64_t size, bool readonly, char *err,
 		    path, (unsigned long long)size, (unsigned long long)fsize);
 		goto fail;
 	}
-	if ((f = calloc(1, sizeof(*f))) == NULL) {
-		snprintf(err, errlen, "file:%s: %s", path, strerror(errno));
-		goto fail;
-	}
+	f = xcalloc(1, sizeof(*f));
 	f->b.ops = &file_ops;
 	f->b.size = size != 0 ? size : fsize;
 	f->b.readonly = readonly;

@@ -31,6 +31,7 @@
 #include "backend-impl.h"
 #include "fdio.h"
 #include "jsonl.h"
+#include "xalloc.h"
 
 struct logb {
 	struct backend b;
@@ -240,16 +241,11 @@ struct backend *
 backend_log(struct backend *lower, const char *path, char *err,
     size_t errlen)
 {
-	struct logb *l;
-	char *data_path = NULL, *header;
+	struct logb *l = xcalloc(1, sizeof(*l));
+	char *data_path = xasprintf("%s.data", path), *header;
 	const char *base;
 	json_t *j;
 
-	if ((l = calloc(1, sizeof(*l))) == NULL ||
-	    asprintf(&data_path, "%s.data", path) < 0) {
-		snprintf(err, errlen, "%s", strerror(ENOMEM));
-		goto fail;
-	}
 	l->data_fd = -1;
 	if ((l->log = fopen(path, "we")) == NULL ||
 	    (l->data_fd = open(data_path, O_WRONLY | O_CREAT | O_TRUNC |
@@ -281,7 +277,7 @@ backend_log(struct backend *lower, const char *path, char *err,
 	free(header);
 	return &l->b;
 fail:
-	if (l != NULL && l->log != NULL)
+	if (l->log != NULL)
 		fclose(l->log);
 	free(data_path);
 	free(l);

@@ -30,6 +30,7 @@
 #include <string.h>
 
 #include "backend-impl.h"
+#include "xalloc.h"
 
 #define MEM_PAGE_SHIFT	12
 #define MEM_PAGE	((size_t)1 << MEM_PAGE_SHIFT)
@@ -402,10 +403,9 @@ memory_open(uint64_t size, bool readonly, char *err, size_t errlen)
 	struct mem *m;
 	int i, rc;
 
-	if ((m = aligned_alloc(CACHE_LINE, alloc)) == NULL) {
-		snprintf(err, errlen, "memory: %s", strerror(errno));
-		return NULL;
-	}
+	/* At the start, not per request: short of memory, nothing serves. */
+	if ((m = aligned_alloc(CACHE_LINE, alloc)) == NULL)
+		xalloc_die();
 	memset(m, 0, alloc);
 	m->b.ops = &memory_ops;
 	m->b.size = size;

@@ -32,6 +32,7 @@
 #include <string.h>
 
 #include "backend-impl.h"
+#include "xalloc.h"
 
 #define PAGE_SHIFT	12
 #define PAGE		((uint64_t)1 << PAGE_SHIFT)
@@ -545,22 +546,15 @@ backend_volatile(struct backend *lower, uint64_t max, char *err,
 		backend_close(lower);
 		return NULL;
 	}
-	if ((v = calloc(1, sizeof(*v))) == NULL)
-		goto nomem;
+	/* At the start, not per request: short of memory, nothing serves. */
+	v = xcalloc(1, sizeof(*v));
 	v->b.ops = &volatile_ops;
 	v->b.size = lower->size;
 	v->b.readonly = lower->readonly;
 	v->lower = lower;
 	v->max = max;
 	v->nchunks = ((lower->size + PAGE - 1) >> PAGE_SHIFT >> MAP_SHIFT) + 1;
-	if ((v->map = calloc(v->nchunks, sizeof(*v->map))) == NULL) {
-		free(v);
-		goto nomem;
-	}
+	v->map = xcalloc(v->nchunks, sizeof(*v->map));
 	pthread_mutex_init(&v->lock, NULL);
 	return &v->b;
-nomem:
-	snprintf(err, errlen, "volatile cache: %s", strerror(ENOMEM));
-	backend_close(lower);
-	return NULL;
 }

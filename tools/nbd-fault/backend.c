@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "backend-impl.h"
+#include "xalloc.h"
 
 /*
  * Offsets travel as off_t in the file backend and as int64 in nbdkit, so no
@@ -149,14 +150,10 @@ static const struct backend_ops pattern_ops = {
 
 static struct backend *
 plain_open(const struct backend_ops *ops, uint64_t size, bool readonly,
-    bool is_zero, char *err, size_t errlen)
+    bool is_zero)
 {
-	struct backend *b;
+	struct backend *b = xcalloc(1, sizeof(*b));
 
-	if ((b = calloc(1, sizeof(*b))) == NULL) {
-		snprintf(err, errlen, "%s", strerror(errno));
-		return NULL;
-	}
 	b->ops = ops;
 	b->size = size;
 	b->readonly = readonly;
@@ -189,14 +186,12 @@ backend_open(const char *spec, uint64_t size, bool readonly, char *err,
 	if (strcmp(spec, "zero") == 0) {
 		if (!size_ok(spec, size, err, errlen))
 			return NULL;
-		return plain_open(&zero_ops, size, readonly, true, err,
-		    errlen);
+		return plain_open(&zero_ops, size, readonly, true);
 	}
 	if (strcmp(spec, "pattern") == 0) {
 		if (!size_ok(spec, size, err, errlen))
 			return NULL;
-		return plain_open(&pattern_ops, size, true, false, err,
-		    errlen);
+		return plain_open(&pattern_ops, size, true, false);
 	}
 	if (strcmp(spec, "memory") == 0) {
 		if (!size_ok(spec, size, err, errlen))

@@ -12,6 +12,8 @@
 #include <jansson.h>
 
 #include "conn.h"
+#include "diag.h"
+#include "fdio.h"
 #include "jsonl.h"
 #include "nbd-proto.h"
 #include "stopsig.h"
@@ -19,15 +21,22 @@
 /* Read ahead in full mode; the compatible mode reads exactly, see below. */
 #define READ_AHEAD (256 * 1024)
 
-void
+int
 conn_init(struct conn *c, struct server *srv, int fd, uint64_t index)
 {
 	memset(c, 0, sizeof(*c));
 	c->srv = srv;
 	c->fd = fd;
 	c->index = index;
-	rule_state_init(&c->rules, srv->rules, index, srv->seed);
-	c->matches = calloc(srv->rules->n + 1, sizeof(*c->matches));
+	/* This connection's own: short of it, the listener refuses it. */
+	if (rule_state_init(&c->rules, srv->rules, index, srv->seed) < 0)
+		return -1;
+	if ((c->matches = calloc(srv->rules->n + 1,
+	    sizeof(*c->matches))) == NULL) {
+		rule_state_free(&c->rules);
+		errno = ENOMEM;
+		return -1;
+	}
 	c->peek_requests = rules_select_by_content(srv->rules, EV_REQUEST);
 	c->peek_options = rules_select_by_content(srv->rules, EV_OPTION);
 	/*
@@ -46,6 +55,7 @@ conn_init(struct conn *c, struct server *srv, int fd, uint64_t index)
 		c->next->prev = c;
 	srv->conns = c;
 	pthread_mutex_unlock(&srv->conns_lock);
+	return 0;
 }
 
 void
@@ -67,26 +77,27 @@ conn_free(struct conn *c)
 	c->in = NULL;
 }
 
-void
+int
 server_say(struct server *srv, int fd, const char *fmt, ...)
 {
 	char line[1024];
 	va_list ap;
-	int n;
+	int n, rc, e;
 
 	va_start(ap, fmt);
 	n = vsnprintf(line, sizeof(line) - 1, fmt, ap);
 	va_end(ap);
 	if (n < 0)
-		return;
+		return -1;
 	if ((size_t)n > sizeof(line) - 2)
 		n = sizeof(line) - 2;
 	line[n++] = '\n';
 	pthread_mutex_lock(&srv->out_lock);
-	if (write(fd, line, n) < 0) {
-		/* Nobody listens to our lines any more; go on serving. */
-	}
+	rc = fd_write_all(fd, line, (size_t)n);
+	e = errno;
 	pthread_mutex_unlock(&srv->out_lock);
+	errno = e;
+	return rc;
 }
 
 static const char *
@@ -462,9 +473,11 @@ power_cut(struct conn *c, const struct message *m, const struct rule *r)
 
 	e = backend_power_cut(c->srv->backend, r->lose, next_random(c), &pc);
 	log_injection(c, m, r, &pc);
-	if (e != 0)
-		server_say(c->srv, STDERR_FILENO, "nbd-fault: power cut: the "
-		    "backend failed to take what was kept: %s", strerror(e));
+	if (e != 0) {
+		errno = e;
+		note_errno("power cut: the backend failed to take what was "
+		    "kept");
+	}
 	power_cut_free(&pc);
 	pthread_mutex_lock(&c->srv->conns_lock);
 	for (o = c->srv->conns; o != NULL; o = o->next)

@@ -65,7 +65,11 @@ struct verdict {
 	size_t point;		/* bytes to move before acting */
 };
 
-void conn_init(struct conn *c, struct server *srv, int fd, uint64_t index);
+/*
+ * Sets c up to serve connection fd and puts it on the server's list: 0,
+ * or -1 with errno ENOMEM, c then holding nothing and on no list.
+ */
+int conn_init(struct conn *c, struct server *srv, int fd, uint64_t index);
 void conn_free(struct conn *c);
 
 /* Judges m against the rules (counting it once), for conn_send/recv. */
@@ -98,8 +102,11 @@ enum conn_status conn_discard(struct conn *c, uint64_t len);
 /* At the end: what a volatile cache drops, said on stderr (and as JSON). */
 void server_report_dropped(struct server *srv);
 
-/* A line on stdout or stderr, whole, from any thread. */
-void server_say(struct server *srv, int fd, const char *fmt, ...)
+/*
+ * A line on stdout or stderr, whole, from any thread: 0, or -1 with errno
+ * if it could not be written (a caller that only logs goes on serving).
+ */
+int server_say(struct server *srv, int fd, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
 #endif

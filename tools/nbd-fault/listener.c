@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "diag.h"
 #include "listener.h"
 #include "serve.h"
 #include "stopsig.h"
@@ -55,6 +56,25 @@ connection_thread(void *arg)
 	return NULL;
 }
 
+/* Once per kind and process: the condition may last, the line should not. */
+static void
+say_short(struct listener *l, int e)
+{
+	bool fds = e == EMFILE || e == ENFILE;
+	bool *said = fds ? &l->said_fds : &l->said_memory;
+
+	if (*said)
+		return;
+	*said = true;
+	errno = e;
+	if (fds)
+		note_errno("out of file descriptors, closing new connections "
+		    "at once until clients leave");
+	else
+		note_errno("out of memory for new connections, which wait or "
+		    "are closed until memory is free");
+}
+
 /* Serves connection fd; false when the listener is done with (--once). */
 static bool
 start(struct listener *l, int fd)
@@ -62,11 +82,16 @@ start(struct listener *l, int fd)
 	struct conn *c = malloc(sizeof(*c));
 	pthread_t tid;
 
-	if (c == NULL) {
+	/*
+	 * No memory for this connection: it alone is closed, as one that
+	 * could not be accepted would be, and the others go on.
+	 */
+	if (c == NULL || conn_init(c, l->srv, fd, ++l->index) < 0) {
+		say_short(l, ENOMEM);
+		free(c);
 		close(fd);
 		return true;
 	}
-	conn_init(c, l->srv, fd, ++l->index);
 	if (l->serial) {
 		serve_connection(c);
 		return !l->once;
@@ -83,26 +108,6 @@ start(struct listener *l, int fd)
 		free(c);
 	}
 	return true;
-}
-
-/* Once per kind and process: the condition may last, the line should not. */
-static void
-say_short(struct listener *l, int e)
-{
-	bool fds = e == EMFILE || e == ENFILE;
-	bool *said = fds ? &l->said_fds : &l->said_memory;
-
-	if (*said)
-		return;
-	*said = true;
-	if (fds)
-		server_say(l->srv, STDERR_FILENO, "nbd-fault: out of file "
-		    "descriptors (%s): closing new connections at once until "
-		    "clients leave", strerror(e));
-	else
-		server_say(l->srv, STDERR_FILENO, "nbd-fault: out of memory "
-		    "for a new connection (%s): new clients wait until memory "
-		    "is free", strerror(e));
 }
 
 /*

@@ -15,27 +15,31 @@
  */
 #include <errno.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "diag.h"
+#include "fdio.h"
 #include "jsonl.h"
 #include "listener.h"
 #include "options.h"
 #include "sock.h"
 #include "stopsig.h"
+#include "xalloc.h"
+
+/* The --pidfile is ours to remove: we wrote it, or began to. */
+static bool pidfile_ours;
 
 static struct rule_set *
 load_rules(const struct options *o)
 {
-	struct rule_set *set = calloc(1, sizeof(*set));
+	struct rule_set *set = xcalloc(1, sizeof(*set));
 	char err[1024];
 	int rc;
 
-	if (set == NULL)
-		die(EXIT_USAGE, "out of memory");
 	if (o->rules_path != NULL)
 		rc = rules_load(o->rules_path, o->compat, set, err, sizeof(err));
 	else
@@ -73,31 +77,57 @@ open_backend(struct options *o)
 		die(EXIT_USAGE, "--write-log: %s", err);
 }
 
-static void
+/*
+ * The pid file, then the ready line.  Returns the exit status: 0, or
+ * after a message 2 for a --pidfile that cannot be written (the
+ * injector's 1), 71 for a ready line that cannot: a full server that
+ * cannot say it listens has nobody to serve.  The injector's ready line
+ * sits in Python's buffer until it exits, so it goes on without it.
+ */
+static int
 announce(const struct options *o, const char *bound)
 {
+	int rc = 0;
 	json_t *j;
 	char *line;
 
 	if (o->pidfile != NULL) {
 		FILE *f = fopen(o->pidfile, "w");
 
+		pidfile_ours = f != NULL;
 		if (f == NULL || fprintf(f, "%ld\n", (long)getpid()) < 0 ||
-		    fclose(f) != 0)
-			die(o->compat ? 1 : EXIT_USAGE, "%s: %s", o->pidfile,
-			    strerror(errno));
+		    fclose(f) != 0) {
+			error_errno("%s", o->pidfile);
+			return o->compat ? 1 : EXIT_USAGE;
+		}
 	}
 	if (!o->srv.log_json) {
-		server_say((struct server *)&o->srv, STDOUT_FILENO,
+		rc = server_say((struct server *)&o->srv, STDOUT_FILENO,
 		    "Listening on %s", bound);
-		return;
+	} else {
+		j = json_pack("{s:s}", "listening", bound);
+		line = jsonl_encode(j, NULL);
+		if (line != NULL)
+			rc = fd_write_all(STDOUT_FILENO, line, strlen(line));
+		free(line);
+		json_decref(j);
 	}
-	j = json_pack("{s:s}", "listening", bound);
-	line = jsonl_encode(j, NULL);
-	if (line != NULL && write(STDOUT_FILENO, line, strlen(line)) < 0)
-		exit(1);
-	free(line);
-	json_decref(j);
+	if (rc < 0 && !o->compat) {
+		error_errno("stdout");
+		return EXIT_LOCAL;
+	}
+	return 0;
+}
+
+/* What a run leaves: a full server's socket file, and the pid file. */
+static void
+clean_up(const struct options *o, const struct sock_addr *addr)
+{
+	/* The injector leaves its socket file; a full server cleans up. */
+	if (addr->is_unix && !o->compat)
+		unlink(addr->path);
+	if (pidfile_ours)
+		unlink(o->pidfile);
 }
 
 int
@@ -112,7 +142,7 @@ main(int argc, char **argv)
 	static struct options o;
 	struct sock_addr addr;
 	char bound[512];
-	int lfd;
+	int lfd, rc;
 
 	diag_init(argv[0]);
 	options_parse(argc, argv, &o);
@@ -126,13 +156,17 @@ main(int argc, char **argv)
 	options_address(&o, &addr);
 	/* From here on a stop signal ends whatever the server waits for. */
 	if (stopsig_catch(o.exit_with_parent) < 0)
-		die(EXIT_LOCAL, "signalfd: %s", strerror(errno));
+		die_errno(EXIT_LOCAL, "signalfd");
 	lfd = sock_listen(&addr, bound, sizeof(bound));
 	if (lfd < 0)
-		die(o.compat ? 1 : EXIT_USAGE, "%s: %s", o.addr, strerror(errno));
+		die_errno(o.compat ? 1 : EXIT_USAGE, "%s", o.addr);
 	if (addr.is_unix)
 		snprintf(bound, sizeof(bound), "%s", o.addr);
-	announce(&o, bound);
+	if ((rc = announce(&o, bound)) != 0) {
+		close(lfd);
+		clean_up(&o, &addr);
+		exit(rc);
+	}
 	/* The injector reads its rules only once it listens. */
 	if (o.compat)
 		o.srv.rules = load_rules(&o);
@@ -141,11 +175,7 @@ main(int argc, char **argv)
 	listener_run(&o.srv, lfd, o.compat, o.once);
 	close(lfd);
 	server_report_dropped(&o.srv);
-	/* The injector leaves its socket file; a full server cleans up. */
-	if (addr.is_unix && !o.compat)
-		unlink(addr.path);
-	if (o.pidfile != NULL)
-		unlink(o.pidfile);
+	clean_up(&o, &addr);
 	sock_addr_free(&addr);
 	return EXIT_OK;
 }

@@ -9,6 +9,7 @@
 #include "diag.h"
 #include "options.h"
 #include "parse.h"
+#include "xalloc.h"
 
 #define DEFAULT_SIZE (8ULL << 30)	/* the injector's disk */
 
@@ -46,7 +47,8 @@ static const char help_text[] =
 "  -V, --version            print the version\n"
 "\n"
 "Exit status: 0 on SIGTERM, SIGINT, SIGHUP or a rule's exit; 2 usage or\n"
-"rules (1 in the compatible mode, as the injector).\n";
+"rules (1 in the compatible mode, as the injector); 71 out of memory, or the\n"
+"ready line could not be written.\n";
 
 enum {
 	OPT_COMPAT = 256,
@@ -121,9 +123,7 @@ options_parse(int argc, char **argv, struct options *o)
 		case 'r': srv->readonly = true; break;
 		case OPT_MULTI_CONN: srv->multi_conn = true; break;
 		case OPT_SEED:
-			if (parse_size(optarg, &srv->seed) < 0)
-				die(EXIT_USAGE, "--seed: not a number: '%s'",
-				    optarg);
+			srv->seed = cli_uint("--seed", optarg, 0, UINT64_MAX);
 			break;
 		case OPT_LOG_JSON: srv->log_json = true; break;
 		case OPT_PIDFILE: o->pidfile = optarg; break;
@@ -182,12 +182,12 @@ compat_address(const char *text, struct sock_addr *addr)
 	memset(addr, 0, sizeof(*addr));
 	if (colon == NULL) {
 		addr->is_unix = true;
-		addr->path = strdup(text);
+		addr->path = xstrdup(text);
 		return;
 	}
-	addr->host = colon == text ? strdup("0.0.0.0") :
-	    strndup(text, colon - text);
-	addr->port = strdup(colon + 1);
+	addr->host = colon == text ? xstrdup("0.0.0.0") :
+	    xstrndup(text, (size_t)(colon - text));
+	addr->port = xstrdup(colon + 1);
 	addr->family = AF_INET;
 }
 

@@ -12,6 +12,7 @@
 #include "parse.h"
 #include "rules-file.h"
 #include "rules.h"
+#include "xalloc.h"
 
 struct name {
 	const char *name;
@@ -424,8 +425,8 @@ selector_keys(struct rule_file *f, const struct section *s, struct rule *r)
 		return -1;
 	if (kv != NULL && kv->value[0] == '\0')
 		return bad(f, s, kv, "a file name");
-	if (kv != NULL && (r->trigger = strdup(kv->value)) == NULL)
-		return rf_error(f, kv->line, false, "out of memory");
+	if (kv != NULL)
+		r->trigger = xstrdup(kv->value);
 
 	get(f, s, "connection", NULL, &kv);
 	if (kv != NULL && parse_uint(kv->value, 1, UINT64_MAX,
@@ -536,8 +537,7 @@ rf_build(struct rule_file *f, struct rule_set *set)
 		return -1;
 	if (f->nsec == 0)
 		return 0;
-	if ((rules = calloc(f->nsec, sizeof(*rules))) == NULL)
-		return rf_error(f, f->sec[0].line, false, "out of memory");
+	rules = xcalloc(f->nsec, sizeof(*rules));
 	for (i = 0; i < f->nsec; i++) {
 		rules[i].line = f->sec[i].line;
 		rules[i].option = -1;
@@ -545,10 +545,7 @@ rf_build(struct rule_file *f, struct rule_set *set)
 		rules[i].action = ACT_EXIT;
 		rules[i].errno_wire = 5;
 		rules[i].corrupt_bits = 1;
-		if ((rules[i].name = strdup(f->sec[i].name)) == NULL) {
-			rf_error(f, f->sec[i].line, false, "out of memory");
-			goto fail;
-		}
+		rules[i].name = xstrdup(f->sec[i].name);
 	}
 	for (i = 0; i < f->nsec; i++)
 		if (python_keys(f, &f->sec[i], &rules[i]) == -1)

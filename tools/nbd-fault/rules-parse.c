@@ -23,6 +23,7 @@
 #include "inifeed.h"
 #include "rules-file.h"
 #include "rules.h"
+#include "xalloc.h"
 
 /* Longest line we take, well inside libinih's ini_max_line buffer. */
 #define MAX_LINE 65000
@@ -99,18 +100,6 @@ fail(struct ini *p, unsigned line, const char *fmt, ...)
 	return -1;
 }
 
-static char *
-copy(const char *s, size_t n)
-{
-	char *t;
-
-	if ((t = malloc(n + 1)) == NULL)
-		return NULL;
-	memcpy(t, s, n);
-	t[n] = '\0';
-	return t;
-}
-
 static void
 section_free(struct section *s)
 {
@@ -140,12 +129,9 @@ static int
 serve(struct ini *p, const char *indent, const char *text, size_t n)
 {
 	size_t in = strlen(indent);
-	char *t;
 
 	if (in + n + 2 > p->linecap) {
-		if ((t = realloc(p->line, in + n + 2)) == NULL)
-			return fail(p, p->lineno, "out of memory");
-		p->line = t;
+		p->line = xrealloc(p->line, in + n + 2);
 		p->linecap = in + n + 2;
 	}
 	memcpy(p->line, indent, in);
@@ -168,8 +154,7 @@ header(struct ini *p, const char *t, size_t n, size_t close)
 	size_t i;
 	char *name;
 
-	if ((name = copy(t + 1, close - 1)) == NULL)
-		return fail(p, p->lineno, "out of memory");
+	name = xstrndup(t + 1, close - 1);
 	if (strcmp(name, "DEFAULT") == 0) {
 		if (p->f->defaults.name == NULL) {
 			p->f->defaults.name = name;
@@ -187,12 +172,8 @@ header(struct ini *p, const char *t, size_t n, size_t close)
 		}
 	}
 	if (p->f->nsec == p->f->seccap) {
-		s = reallocarray(p->f->sec, p->f->seccap * 2 + 4, sizeof(*s));
-		if (s == NULL) {
-			free(name);
-			return fail(p, p->lineno, "out of memory");
-		}
-		p->f->sec = s;
+		p->f->sec = xreallocarray(p->f->sec, p->f->seccap * 2 + 4,
+		    sizeof(*p->f->sec));
 		p->f->seccap = p->f->seccap * 2 + 4;
 	}
 	s = &p->f->sec[p->f->nsec++];
@@ -221,8 +202,7 @@ option(struct ini *p, const char *t, size_t n, size_t k)
 		;
 	if (i == 0)
 		return fail(p, p->lineno, "a value without a key");
-	if ((key = copy(t, i)) == NULL)
-		return fail(p, p->lineno, "out of memory");
+	key = xstrndup(t, i);
 	for (i = 0; key[i] != '\0'; i++)
 		key[i] = ascii_to_lower(key[i]);
 	if (rf_find(s, key) != NULL) {
@@ -231,12 +211,7 @@ option(struct ini *p, const char *t, size_t n, size_t k)
 		return -1;
 	}
 	if (s->n == s->cap) {
-		kv = reallocarray(s->kv, s->cap * 2 + 8, sizeof(*kv));
-		if (kv == NULL) {
-			free(key);
-			return fail(p, p->lineno, "out of memory");
-		}
-		s->kv = kv;
+		s->kv = xreallocarray(s->kv, s->cap * 2 + 8, sizeof(*s->kv));
 		s->cap = s->cap * 2 + 8;
 	}
 	kv = &s->kv[s->n];
@@ -371,18 +346,11 @@ ini_value(void *arg, const char *section, const char *name,
 		return 0;
 	}
 	if (!p->continuation) {
-		if ((kv->value = strdup(value)) == NULL) {
-			fail(p, p->lineno, "out of memory");
-			return 0;
-		}
+		kv->value = xstrdup(value);
 		return 1;
 	}
 	old = strlen(kv->value);
-	t = realloc(kv->value, old + p->blanks + 1 + strlen(value) + 1);
-	if (t == NULL) {
-		fail(p, p->lineno, "out of memory");
-		return 0;
-	}
+	t = xrealloc(kv->value, old + p->blanks + 1 + strlen(value) + 1);
 	for (i = 0; i <= p->blanks; i++)
 		t[old + i] = '\n';
 	strcpy(t + old + p->blanks + 1, value);
@@ -427,7 +395,7 @@ run_inih(struct ini *p)
 	if (p->f->failed)
 		return -1;
 	if (rc == -2)
-		return fail(p, p->lineno, "out of memory");
+		xalloc_die();
 	if (rc != 0)
 		return fail(p, (unsigned)rc, "%s", disagree);
 	/* Every key the reader saw must have had its value from libinih. */
@@ -499,7 +467,7 @@ rules_parse(const char *text, size_t len, const char *name, bool compat,
 static char *
 slurp(const char *path, size_t *lenp, char *err, size_t errlen)
 {
-	char *buf = NULL, *t;
+	char *buf = NULL;
 	size_t len = 0, cap = 0;
 	ssize_t n;
 	int fd;
@@ -516,12 +484,7 @@ slurp(const char *path, size_t *lenp, char *err, size_t errlen)
 				goto fail;
 			}
 			cap = cap == 0 ? 4096 : cap * 2;
-			if ((t = realloc(buf, cap)) == NULL) {
-				snprintf(err, errlen, "%s: out of memory",
-				    path);
-				goto fail;
-			}
-			buf = t;
+			buf = xrealloc(buf, cap);
 		}
 		n = read(fd, buf + len, cap - len);
 		if (n == -1 && errno == EINTR)

@@ -2,13 +2,13 @@
  * rules: matching protocol messages against the fault rules.  The rule
  * file itself is read in rules-parse.c.
  */
+#include <errno.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <unistd.h>
 
-#include "diag.h"
 #include "rules.h"
 
 /* The config spellings, which rules-parse.c looks names up in. */
@@ -75,7 +75,7 @@ next_random(uint64_t *state)
 	return x * 0x2545f4914f6cdd1dULL;
 }
 
-void
+int
 rule_state_init(struct rule_state *st, const struct rule_set *set,
     uint64_t connection, uint64_t seed)
 {
@@ -85,8 +85,11 @@ rule_state_init(struct rule_state *st, const struct rule_set *set,
 	if (set->n > 0) {
 		st->seen = calloc(set->n, sizeof(*st->seen));
 		st->fired = calloc(set->n, sizeof(*st->fired));
-		if (st->seen == NULL || st->fired == NULL)
-			die(EXIT_USAGE, "out of memory");
+		if (st->seen == NULL || st->fired == NULL) {
+			rule_state_free(st);
+			errno = ENOMEM;
+			return -1;
+		}
 	}
 	/*
 	 * Each connection draws from its own stream, a function of the seed
@@ -97,6 +100,7 @@ rule_state_init(struct rule_state *st, const struct rule_set *set,
 	st->rng = mix(seed ^ mix(connection));
 	if (st->rng == 0)
 		st->rng = 0x2545f4914f6cdd1dULL;
+	return 0;
 }
 
 void

@@ -118,7 +118,12 @@ int rules_parse(const char *text, size_t len, const char *name, bool compat,
 
 void rules_free(struct rule_set *set);
 
-void rule_state_init(struct rule_state *st, const struct rule_set *set,
+/*
+ * A connection's counters and random stream: 0, or -1 with errno ENOMEM
+ * and nothing held.  Only that connection needs them, so running short
+ * refuses it alone; the server goes on.
+ */
+int rule_state_init(struct rule_state *st, const struct rule_set *set,
     uint64_t connection, uint64_t seed);
 void rule_state_free(struct rule_state *st);
 
