@@ -27,6 +27,7 @@
 #include "result.h"
 #include "save.h"
 #include "summary.h"
+#include "xalloc.h"
 
 /* The most of an output file a testcase holds, as vmtest's tail -c. */
 #define DEFAULT_MAX_OUTPUT (1u << 20)
@@ -51,7 +52,8 @@ static const char help_text[] =
 "  -V, --version           print the version\n"
 "\n"
 "Exit status: 0 done; 2 usage; 71 a FILE, an output file or the report\n"
-"could not be read or written, or stdout failed; 76 a malformed result line.\n";
+"could not be read or written, stdout failed, or memory ran out; 76 a\n"
+"malformed result line.\n";
 
 enum { OPT_COLOR = 256, OPT_MAX_OUTPUT };
 
@@ -124,14 +126,12 @@ take_line(const char *name, unsigned long lineno, const char *line,
 	switch (result_parse(line, len, &r, why, sizeof(why))) {
 	case RESULT_OK:
 		if (result_list_push(l, &r) < 0)
-			die(EXIT_LOCAL, "out of memory");
+			xalloc_die();
 		break;
 	case RESULT_BLANK:
 		break;
 	case RESULT_BAD:
 		die(EXIT_PROTOCOL, "%s:%lu: %s", name, lineno, why);
-	case RESULT_NOMEM:
-		die(EXIT_LOCAL, "out of memory");
 	}
 }
 
@@ -150,7 +150,7 @@ read_results(const char *path, struct result_list *l)
 
 	fd = std ? STDIN_FILENO : open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		die(EXIT_LOCAL, "%s: %s", path, strerror(errno));
+		die_errno(EXIT_LOCAL, "%s", path);
 	lr_init(&lr, fd, MAX_LINE);
 	while ((st = lr_read_line(&lr, DEADLINE_NEVER, &line, &len)) == LR_LINE)
 		take_line(name, ++lineno, line, len, l);
@@ -161,7 +161,7 @@ read_results(const char *path, struct result_list *l)
 		die(EXIT_PROTOCOL, "%s:%lu: line longer than %u MiB", name,
 		    lineno + 1, MAX_LINE >> 20);
 	if (st != LR_EOF)
-		die(EXIT_LOCAL, "%s: %s", name, strerror(errno));
+		die_errno(EXIT_LOCAL, "%s", name);
 	lr_free(&lr);
 	if (!std)
 		close(fd);
@@ -195,14 +195,15 @@ write_junit(const struct options *o, const struct result_list *l)
 
 	utc_now(stamp, sizeof(stamp));
 	jo.timestamp = stamp;
+	/* A memory stream fails only for want of memory. */
 	if ((mem = open_memstream(&xml, &len)) == NULL)
-		die(EXIT_LOCAL, "out of memory");
+		xalloc_die();
 	if (junit_write(mem, l, &jo, why, sizeof(why)) < 0)
 		die(EXIT_LOCAL, "%s", why);
 	if (ferror(mem) || fclose(mem) != 0)
-		die(EXIT_LOCAL, "out of memory");
+		xalloc_die();
 	if (save_atomically(o->junit, xml, len) < 0)
-		die(EXIT_LOCAL, "%s: %s", o->junit, strerror(errno));
+		die_errno(EXIT_LOCAL, "%s", o->junit);
 	free(xml);
 }
 
@@ -232,7 +233,7 @@ main(int argc, char **argv)
 	if (o.summary) {
 		summary_write(stdout, &results, o.color);
 		if (fflush(stdout) != 0 || ferror(stdout))
-			die(EXIT_LOCAL, "stdout: %s", strerror(errno));
+			die_errno(EXIT_LOCAL, "stdout");
 	}
 	result_list_free(&results);
 	return EXIT_OK;

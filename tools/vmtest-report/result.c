@@ -10,6 +10,7 @@
 #include "jsonl.h"
 #include "result.h"
 #include "utf8.h"
+#include "xalloc.h"
 
 static const char *const status_names[] = {
 	[RS_PASS] = "pass", [RS_FAIL] = "fail", [RS_TIMEOUT] = "timeout",
@@ -39,21 +40,20 @@ blank(const char *line, size_t len)
  * more with a U+FFFD in it than a report that is not written.
  */
 static json_t *
-load(const char *line, size_t len, json_error_t *je, bool *nomem)
+load(const char *line, size_t len, json_error_t *je)
 {
 	char *fixed = NULL;
 	json_t *j;
 
 	if (!utf8_valid(line, len)) {
-		if ((fixed = utf8_repair(line, len, &len)) == NULL) {
-			*nomem = true;
-			return NULL;
-		}
+		fixed = utf8_repair(line, len, &len);
 		line = fixed;
 	}
 	j = json_loadb(line, len, JSON_DECODE_ANY | JSON_ALLOW_NUL |
 	    JSON_REJECT_DUPLICATES, je);
-	*nomem = j == NULL && json_error_code(je) == json_error_out_of_memory;
+	/* jansson's own allocations: out of memory as ours would be. */
+	if (j == NULL && json_error_code(je) == json_error_out_of_memory)
+		xalloc_die();
 	free(fixed);
 	return j;
 }
@@ -63,12 +63,10 @@ static char *
 copy(json_t *s, size_t *len)
 {
 	size_t n = json_string_length(s);
-	char *c = malloc(n + 1);
+	char *c = xmalloc(n + 1);
 
-	if (c != NULL) {
-		memcpy(c, json_string_value(s), n);
-		c[n] = '\0';
-	}
+	memcpy(c, json_string_value(s), n);
+	c[n] = '\0';
 	if (len != NULL)
 		*len = n;
 	return c;
@@ -156,8 +154,8 @@ fill(json_t *j, struct result *r, char *err, size_t errlen)
 		snprintf(err, errlen, "\"message\" is not a string");
 		return RESULT_BAD;
 	}
-	if (json_is_string(v) && (r->message = copy(v, &r->message_len)) == NULL)
-		return RESULT_NOMEM;
+	if (json_is_string(v))
+		r->message = copy(v, &r->message_len);
 	v = json_object_get(j, "output");
 	if (!optional(v, JSON_STRING) || (json_is_string(v) &&
 	    (json_string_length(v) == 0 ||
@@ -165,11 +163,19 @@ fill(json_t *j, struct result *r, char *err, size_t errlen)
 		snprintf(err, errlen, "\"output\" is not a file's path");
 		return RESULT_BAD;
 	}
-	if (json_is_string(v) && (r->output = copy(v, NULL)) == NULL)
-		return RESULT_NOMEM;
-	if ((r->name = copy(name, &r->name_len)) == NULL)
-		return RESULT_NOMEM;
+	if (json_is_string(v))
+		r->output = copy(v, NULL);
+	r->name = copy(name, &r->name_len);
 	return RESULT_OK;
+}
+
+static void
+result_free(struct result *r)
+{
+	free(r->name);
+	free(r->message);
+	free(r->output);
+	memset(r, 0, sizeof(*r));
 }
 
 enum result_parse
@@ -179,15 +185,12 @@ result_parse(const char *line, size_t len, struct result *r, char *err,
 	enum result_parse st;
 	char why[JSON_ERROR_TEXT_LENGTH + 32];
 	json_error_t je;
-	bool nomem;
 	json_t *j;
 
 	memset(r, 0, sizeof(*r));
 	if (blank(line, len))
 		return RESULT_BLANK;
-	if ((j = load(line, len, &je, &nomem)) == NULL) {
-		if (nomem)
-			return RESULT_NOMEM;
+	if ((j = load(line, len, &je)) == NULL) {
 		snprintf(err, errlen, "not JSON: %s",
 		    jsonl_error_text(&je, why, sizeof(why)));
 		return RESULT_BAD;
@@ -201,15 +204,6 @@ result_parse(const char *line, size_t len, struct result *r, char *err,
 	if (st != RESULT_OK)
 		result_free(r);
 	return st;
-}
-
-void
-result_free(struct result *r)
-{
-	free(r->name);
-	free(r->message);
-	free(r->output);
-	memset(r, 0, sizeof(*r));
 }
 
 int

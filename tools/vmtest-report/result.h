@@ -30,16 +30,17 @@ struct result_list {
 };
 
 enum result_parse {
-	RESULT_OK,		/* *r is filled; result_free() it */
+	RESULT_OK,		/* *r is filled, for result_list_push() */
 	RESULT_BLANK,		/* nothing but white space: skip it */
 	RESULT_BAD,		/* err says what is wrong, in one sentence */
-	RESULT_NOMEM,
 };
 
-/* Parses one line (without its newline) into *r. */
+/*
+ * Parses one line (without its newline) into *r.  Running out of memory
+ * ends the tool (xalloc.h).
+ */
 enum result_parse result_parse(const char *line, size_t len,
     struct result *r, char *err, size_t errlen);
-void result_free(struct result *r);
 
 /* "pass", "fail", ...: the status as the input spells it. */
 const char *result_status_name(enum result_status s);

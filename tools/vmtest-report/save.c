@@ -15,6 +15,7 @@
 
 #include "fdio.h"
 #include "save.h"
+#include "xalloc.h"
 
 static int
 write_in_place(const char *path, const char *data, size_t len)
@@ -74,11 +75,7 @@ save_atomically(const char *path, const char *data, size_t len)
 		errno = saved;
 		return ret;
 	}
-	if (asprintf(&tmp, "%s.tmp.XXXXXX", target) < 0) {
-		free(real);
-		errno = ENOMEM;
-		return -1;
-	}
+	tmp = xasprintf("%s.tmp.XXXXXX", target);
 	sigemptyset(&block);
 	sigaddset(&block, SIGINT);
 	sigaddset(&block, SIGTERM);

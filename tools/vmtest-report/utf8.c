@@ -8,6 +8,7 @@
 #include <wchar.h>
 
 #include "utf8.h"
+#include "xalloc.h"
 
 size_t
 utf8_next(const char *s, size_t len, uint32_t *cp)
@@ -71,12 +72,10 @@ char *
 utf8_repair(const char *s, size_t len, size_t *outlen)
 {
 	/* Each replaced byte grows to at most three. */
-	char *out = len < SIZE_MAX / 3 ? malloc(len * 3 + 1) : NULL, *o = out;
+	char *out = xreallocarray(NULL, len + 1, 3), *o = out;
 	uint32_t cp;
 	size_t n;
 
-	if (out == NULL)
-		return NULL;
 	for (; len > 0; s += n, len -= n) {
 		n = utf8_next(s, len, &cp);
 		if (cp == UTF8_REPLACEMENT && n != 3) {

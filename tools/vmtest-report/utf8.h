@@ -23,8 +23,8 @@ size_t utf8_next(const char *s, size_t len, uint32_t *cp);
 bool utf8_valid(const char *s, size_t len);
 
 /*
- * A well-formed, NUL-terminated copy of s, each ill-formed part replaced
- * by U+FFFD; its length in *outlen.  NULL when out of memory.
+ * A well-formed, NUL-terminated copy of s (malloc'd), each ill-formed
+ * part replaced by U+FFFD; its length in *outlen.
  */
 char *utf8_repair(const char *s, size_t len, size_t *outlen);
 
