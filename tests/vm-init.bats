@@ -244,6 +244,12 @@ debug=1" ]
 	[[ "$output" == *$'share=\nshare-required=0\n'* ]]
 }
 
+@test "vm-init --parse: stdout that cannot be written is 71, named" {
+	run bash -c 'vm-init --parse "vm.root=r0" >/dev/full'
+	[ "$status" -eq 71 ]
+	[ "$output" = "vm-init: error: stdout: No space left on device" ]
+}
+
 @test "vm-init --parse: bad words are named, ignored, and make status 2" {
 	run --separate-stderr vm-init --parse 'vm.msize=12 vm.mount=nopath vm.mount=t:rel vm.qga=rel vm.debug=maybe vm.nokey=1 vm.root= vm.root=good vm.mount=t:/a%zz'
 	[ "$status" -eq 2 ]

@@ -17,8 +17,7 @@ static void
 link_once(const char *target, const char *path)
 {
 	if (symlink(target, path) < 0 && errno != EEXIST)
-		log_error("symlink %s -> %s: %s", path, target,
-		    strerror(errno));
+		log_error_errno("symlink %s -> %s", path, target);
 }
 
 void

@@ -9,6 +9,7 @@
 
 #include "fdio.h"
 #include "log.h"
+#include "parse.h"
 
 #define PREFIX "vm-init: "
 
@@ -36,6 +37,7 @@ static bool
 kernel_echoes(int level)
 {
 	char buf[32];
+	uint64_t console;
 	ssize_t n;
 	int fd;
 
@@ -46,8 +48,11 @@ kernel_echoes(int level)
 	close(fd);
 	if (n <= 0)
 		return false;
+	/* "4\t4\t1\t7\n": the first number is the console's level. */
 	buf[n] = '\0';
-	return level < atoi(buf);
+	buf[strspn(buf, "0123456789")] = '\0';
+	return parse_uint(buf, 0, 15, &console) == 0 &&
+	    (uint64_t)level < console;
 }
 
 /*
@@ -56,17 +61,25 @@ kernel_echoes(int level)
  * more than that in well under a second.
  */
 static void
-emit(int level, bool console, const char *fmt, va_list ap)
+emit(int level, bool console, int errnum, const char *fmt, va_list ap)
 {
-	char line[1000];
-	size_t head, len;
+	char line[1000], reason[160];
+	size_t head, len, rlen = 0;
 	bool sent = false;
-	int fd, n;
+	int fd, n, saved = errno;
 
+	/* A message too long for the line loses its end, not the reason. */
+	reason[0] = '\0';
+	if (errnum >= 0) {
+		snprintf(reason, sizeof(reason), ": %s", strerror(errnum));
+		rlen = strlen(reason);
+	}
 	n = snprintf(line, sizeof(line), "<%d>" PREFIX, level);
 	head = (size_t)n;
-	vsnprintf(line + head, sizeof(line) - head - 1, fmt, ap);
+	vsnprintf(line + head, sizeof(line) - head - 1 - rlen, fmt, ap);
 	len = strlen(line);
+	memcpy(line + len, reason, rlen + 1);
+	len += rlen;
 	/*
 	 * The newline matters: the kernel keeps a record that lacks one
 	 * open for more text, and readers such as dmesg do not see the
@@ -84,6 +97,7 @@ emit(int level, bool console, const char *fmt, va_list ap)
 		(void)fd_write_all(STDERR_FILENO, line + head - strlen(PREFIX),
 		    len - (head - strlen(PREFIX)));
 	}
+	errno = saved;
 }
 
 void
@@ -92,7 +106,7 @@ log_info(const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	emit(LOG_LVL_INFO, false, fmt, ap);
+	emit(LOG_LVL_INFO, false, -1, fmt, ap);
 	va_end(ap);
 }
 
@@ -104,7 +118,7 @@ log_debug(const char *fmt, ...)
 	if (!debug)
 		return;
 	va_start(ap, fmt);
-	emit(LOG_LVL_DEBUG, false, fmt, ap);
+	emit(LOG_LVL_DEBUG, false, -1, fmt, ap);
 	va_end(ap);
 }
 
@@ -114,7 +128,7 @@ log_error(const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	emit(LOG_LVL_ERR, false, fmt, ap);
+	emit(LOG_LVL_ERR, false, -1, fmt, ap);
 	va_end(ap);
 }
 
@@ -124,7 +138,42 @@ log_console(int level, const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	emit(level, true, fmt, ap);
+	emit(level, true, -1, fmt, ap);
+	va_end(ap);
+}
+
+void
+log_debug_errno(const char *fmt, ...)
+{
+	int errnum = errno;
+	va_list ap;
+
+	if (!debug)
+		return;
+	va_start(ap, fmt);
+	emit(LOG_LVL_DEBUG, false, errnum, fmt, ap);
+	va_end(ap);
+}
+
+void
+log_error_errno(const char *fmt, ...)
+{
+	int errnum = errno;
+	va_list ap;
+
+	va_start(ap, fmt);
+	emit(LOG_LVL_ERR, false, errnum, fmt, ap);
+	va_end(ap);
+}
+
+void
+log_console_errno(int level, const char *fmt, ...)
+{
+	int errnum = errno;
+	va_list ap;
+
+	va_start(ap, fmt);
+	emit(level, true, errnum, fmt, ap);
 	va_end(ap);
 }
 

@@ -31,6 +31,19 @@ void log_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_console(int level, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
+/*
+ * The same, followed by ": " and strerror(errno) as errno stood on entry:
+ * lib/diag.h's note_errno() for the kernel log.  Like every function
+ * here, they leave errno as they found it, and they never exit: PID 1
+ * goes on where it can.
+ */
+void log_debug_errno(const char *fmt, ...)
+    __attribute__((format(printf, 1, 2)));
+void log_error_errno(const char *fmt, ...)
+    __attribute__((format(printf, 1, 2)));
+void log_console_errno(int level, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
 /* Milliseconds on the monotonic clock, which starts at the kernel's boot. */
 int64_t log_now_ms(void);
 

@@ -95,7 +95,7 @@ static int
 not_init(int argc, char **argv)
 {
 	struct config c;
-	const char *parse = NULL;
+	char *parse = NULL;
 	int ch, problems;
 
 	diag_init(argv[0]);
@@ -125,8 +125,11 @@ not_init(int argc, char **argv)
 		die(EXIT_USAGE, "must run as PID 1 (it is a guest's init; "
 		    "--help tells more)");
 	cmdline_defaults(&c);
-	problems = cmdline_parse(strdup(parse), &c, error_msg);
+	/* The words are parsed in place: argv's strings are ours to change. */
+	problems = cmdline_parse(parse, &c, error_msg);
 	print_config(&c);
+	if (fflush(stdout) != 0 || ferror(stdout))
+		die_errno(EXIT_LOCAL, "stdout");
 	return problems > 0 ? EXIT_USAGE : EXIT_OK;
 }
 
@@ -163,7 +166,7 @@ read_cmdline(void)
 
 	fd = open("/proc/cmdline", O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		fatal("/proc/cmdline: %s", strerror(errno));
+		fatal_errno("/proc/cmdline");
 	while (got < sizeof(buf) - 1) {
 		n = read(fd, buf + got, sizeof(buf) - 1 - got);
 		if (n < 0 && errno == EINTR)

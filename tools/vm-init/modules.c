@@ -51,7 +51,7 @@ load_one(const char *path)
 	snprintf(full, sizeof(full), "%s%s", *path == '/' ? "" : "/", path);
 	fd = open(full, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
-		log_error("module %s: %s", full, strerror(errno));
+		log_error_errno("module %s", full);
 		return -1;
 	}
 	/* From the file itself: no copy, and the kernel knows its origin. */
@@ -62,7 +62,7 @@ load_one(const char *path)
 	}
 	close(fd);
 	if (r < 0 && errno != EEXIST) {
-		log_error("module %s: %s", full, strerror(errno));
+		log_error_errno("module %s", full);
 		return -1;
 	}
 	if (log_debug_on())
@@ -82,7 +82,7 @@ modules_load(const char *list)
 	f = fopen(list, "re");
 	if (f == NULL) {
 		if (errno != ENOENT) {
-			log_error("%s: %s", list, strerror(errno));
+			log_error_errno("%s", list);
 			return 1;
 		}
 		log_debug("%s: none (a kernel with 9p and virtio built in)",

@@ -11,6 +11,7 @@
 
 #include "log.h"
 #include "mounts.h"
+#include "parse.h"
 #include "pid1.h"
 
 #define SHARE_DIR "/mnt/vmtest"
@@ -91,13 +92,12 @@ mounts_early(void)
 
 	for (i = 0; i < sizeof(early) / sizeof(early[0]); i++) {
 		if (mkdir(early[i].target, 0755) < 0 && errno != EEXIST)
-			fatal("mkdir %s: %s", early[i].target,
-			    strerror(errno));
+			fatal_errno("mkdir %s", early[i].target);
 		/* EBUSY: the kernel mounted it already (DEVTMPFS_MOUNT). */
 		if (mount(early[i].type, early[i].target, early[i].type,
 		    early[i].flags, NULL) < 0 && errno != EBUSY)
-			fatal("mount %s on %s: %s", early[i].type,
-			    early[i].target, strerror(errno));
+			fatal_errno("mount %s on %s", early[i].type,
+			    early[i].target);
 	}
 }
 
@@ -171,9 +171,10 @@ wait_tag(const char *tag, int64_t timeout_ms)
 static uint32_t
 mounted_msize(const char *target)
 {
-	char line[4096], *p;
+	char line[4096], num[16], *p;
 	uint32_t msize = 0;
-	size_t tlen = strlen(target);
+	uint64_t v;
+	size_t tlen = strlen(target), n;
 	FILE *f;
 
 	f = fopen("/proc/self/mounts", "re");
@@ -185,9 +186,17 @@ mounted_msize(const char *target)
 		if (p == NULL || strncmp(p + 1, target, tlen) != 0 ||
 		    p[1 + tlen] != ' ')
 			continue;
-		p = strstr(p, ",msize=");
-		if (p != NULL)
-			msize = (uint32_t)strtoul(p + 7, NULL, 10);
+		if ((p = strstr(p, ",msize=")) == NULL)
+			continue;
+		/* The number ends at the next option or field. */
+		p += 7;
+		n = strspn(p, "0123456789");
+		if (n < sizeof(num)) {
+			memcpy(num, p, n);
+			num[n] = '\0';
+			if (parse_uint(num, 1, UINT32_MAX, &v) == 0)
+				msize = (uint32_t)v;
+		}
 	}
 	fclose(f);
 	return msize;
@@ -201,7 +210,7 @@ mounts_root(const struct config *c)
 	int err = 0;
 
 	if (mkdir(NEWROOT, 0755) < 0 && errno != EEXIST)
-		fatal("mkdir %s: %s", NEWROOT, strerror(errno));
+		fatal_errno("mkdir %s", NEWROOT);
 	if (wait_tag(c->root_tag, TAG_WAIT_MS) == 0)
 		fatal("no 9p share tagged \"%s\" for the root (QEMU needs "
 		    "-virtfs ...,mount_tag=%s)", c->root_tag, c->root_tag);
@@ -213,7 +222,7 @@ mounts_root(const struct config *c)
 			break;
 		}
 		err = errno;
-		log_debug("9p root with msize %u: %s", msize, strerror(err));
+		log_debug_errno("9p root with msize %u", msize);
 		if (err != EINVAL)
 			break;
 	}
@@ -221,8 +230,8 @@ mounts_root(const struct config *c)
 		if (err == ENOENT)
 			fatal("no 9p share tagged \"%s\" for the root (or "
 			    "9pnet_virtio is not loaded)", c->root_tag);
-		fatal("mount 9p \"%s\" on %s: %s", c->root_tag, NEWROOT,
-		    strerror(err));
+		errno = err;
+		fatal_errno("mount 9p \"%s\" on %s", c->root_tag, NEWROOT);
 	}
 	got = mounted_msize(NEWROOT);
 	if (got == 0)
@@ -243,11 +252,10 @@ mounts_switch_root(void)
 	for (i = 0; i < sizeof(moved) / sizeof(moved[0]); i++) {
 		snprintf(target, sizeof(target), NEWROOT "%s", moved[i]);
 		if (mount_point(target) < 0)
-			fatal("mkdir %s: %s", target, strerror(errno));
+			fatal_errno("mkdir %s", target);
 		/* Moved, not mounted again: devtmpfs keeps its nodes. */
 		if (mount(moved[i], target, NULL, MS_MOVE, NULL) < 0)
-			fatal("move %s to %s: %s", moved[i], target,
-			    strerror(errno));
+			fatal_errno("move %s to %s", moved[i], target);
 	}
 	/*
 	 * switch_root's way: pivot_root(2) cannot take the initramfs
@@ -256,13 +264,13 @@ mounts_switch_root(void)
 	 * is a few megabytes.
 	 */
 	if (chdir(NEWROOT) < 0)
-		fatal("chdir %s: %s", NEWROOT, strerror(errno));
+		fatal_errno("chdir %s", NEWROOT);
 	if (mount(".", "/", NULL, MS_MOVE, NULL) < 0)
-		fatal("move %s to /: %s", NEWROOT, strerror(errno));
+		fatal_errno("move %s to /", NEWROOT);
 	if (chroot(".") < 0)
-		fatal("chroot: %s", strerror(errno));
+		fatal_errno("chroot");
 	if (chdir("/") < 0)
-		fatal("chdir /: %s", strerror(errno));
+		fatal_errno("chdir /");
 }
 
 struct fs {
@@ -304,15 +312,14 @@ mounts_system(void)
 		if (f->best_effort) {
 			if (mount(f->type, f->target, f->type, f->flags,
 			    f->opts) < 0)
-				log_error("mount %s on %s: %s (going on)",
-				    f->type, f->target, strerror(errno));
+				log_error_errno("going on without %s on %s",
+				    f->type, f->target);
 			continue;
 		}
 		if (mount_point(f->target) < 0)
-			fatal("mkdir %s: %s", f->target, strerror(errno));
+			fatal_errno("mkdir %s", f->target);
 		if (mount(f->type, f->target, f->type, f->flags, f->opts) < 0)
-			fatal("mount %s on %s: %s", f->type, f->target,
-			    strerror(errno));
+			fatal_errno("mount %s on %s", f->type, f->target);
 	}
 }
 
@@ -321,16 +328,14 @@ static void
 mount_share(const char *tag, uint32_t msize, bool required)
 {
 	if (mkdir(SHARE_DIR, 0755) < 0 && errno != EEXIST)
-		fatal("mkdir %s: %s", SHARE_DIR, strerror(errno));
+		fatal_errno("mkdir %s", SHARE_DIR);
 	if (mount_9p(tag, SHARE_DIR, msize, false) == 0) {
 		log_info("share: 9p \"%s\" on %s", tag, SHARE_DIR);
 		return;
 	}
 	if (required)
-		fatal("mount 9p \"%s\" on %s: %s", tag, SHARE_DIR,
-		    strerror(errno));
-	log_error("mount 9p \"%s\" on %s: %s (going on)", tag, SHARE_DIR,
-	    strerror(errno));
+		fatal_errno("mount 9p \"%s\" on %s", tag, SHARE_DIR);
+	log_error_errno("going on without 9p \"%s\" on %s", tag, SHARE_DIR);
 	rmdir(SHARE_DIR);
 }
 
@@ -351,10 +356,9 @@ mounts_shares(const struct config *c, uint32_t msize)
 	for (i = 0; i < c->nmounts; i++) {
 		m = &c->mounts[i];
 		if (mount_point(m->path) < 0)
-			fatal("mkdir %s: %s", m->path, strerror(errno));
+			fatal_errno("mkdir %s", m->path);
 		if (mount_9p(m->tag, m->path, msize, m->ro) < 0)
-			fatal("mount 9p \"%s\" on %s: %s", m->tag, m->path,
-			    strerror(errno));
+			fatal_errno("mount 9p \"%s\" on %s", m->tag, m->path);
 		log_info("mount: 9p \"%s\" on %s%s", m->tag, m->path,
 		    m->ro ? " (ro)" : "");
 	}

@@ -16,17 +16,17 @@ net_loopback_up(void)
 
 	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (fd < 0) {
-		log_error("socket for lo: %s", strerror(errno));
+		log_error_errno("socket for lo");
 		return -1;
 	}
 	memset(&ifr, 0, sizeof(ifr));
 	strcpy(ifr.ifr_name, "lo");
 	if (ioctl(fd, SIOCGIFFLAGS, &ifr) < 0) {
-		log_error("lo: SIOCGIFFLAGS: %s", strerror(errno));
+		log_error_errno("lo: SIOCGIFFLAGS");
 	} else {
 		ifr.ifr_flags |= IFF_UP;
 		if (ioctl(fd, SIOCSIFFLAGS, &ifr) < 0)
-			log_error("lo up: %s", strerror(errno));
+			log_error_errno("lo up");
 		else
 			r = 0;
 	}
@@ -40,7 +40,7 @@ net_hostname(const char *name)
 	if (*name == '\0')
 		return 0;
 	if (sethostname(name, strlen(name)) < 0) {
-		log_error("sethostname %s: %s", name, strerror(errno));
+		log_error_errno("sethostname %s", name);
 		return -1;
 	}
 	return 0;

@@ -67,16 +67,29 @@ pid1_child_signals(void)
 	sigprocmask(SIG_SETMASK, &set, NULL);
 }
 
-void
+/* Writes what is dirty, then powers the machine off. */
+static noreturn void
 power_off(const char *why)
 {
 	log_info("powering off: %s", why);
 	sync();
 	reboot(RB_POWER_OFF);
-	log_console(LOG_LVL_CRIT, "error: power off: %s", strerror(errno));
+	log_console_errno(LOG_LVL_CRIT, "error: power off");
 	reboot(RB_HALT_SYSTEM);
 	/* The last resort: QEMU's -no-reboot and panic=-1 end the VM. */
 	_exit(1);
+}
+
+/* The end of fatal() and fatal_errno(): errnum -1 for no reason. */
+static noreturn void
+fatal_msg(int errnum, const char *msg)
+{
+	if (errnum >= 0) {
+		errno = errnum;
+		log_console_errno(LOG_LVL_CRIT, "error: %s", msg);
+	} else
+		log_console(LOG_LVL_CRIT, "error: %s", msg);
+	power_off("vm-init could not set the guest up");
 }
 
 void
@@ -88,8 +101,20 @@ fatal(const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	log_console(LOG_LVL_CRIT, "error: %s", msg);
-	power_off("vm-init could not set the guest up");
+	fatal_msg(-1, msg);
+}
+
+void
+fatal_errno(const char *fmt, ...)
+{
+	char msg[800];
+	int errnum = errno;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	fatal_msg(errnum, msg);
 }
 
 const char *

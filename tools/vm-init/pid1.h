@@ -15,11 +15,15 @@ void pid1_signals(void);
 /* In a child between fork and exec: the signal state of a fresh process. */
 void pid1_child_signals(void);
 
-/* Writes what is dirty, then powers the machine off. */
-noreturn void power_off(const char *why);
-
-/* Says what went wrong on the kernel log and the console, then power_off. */
+/*
+ * Says what went wrong on the kernel log and the console, then writes
+ * what is dirty and powers the machine off.
+ */
 noreturn void fatal(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* fatal(), followed by ": " and strerror(errno) as errno stood on entry. */
+noreturn void fatal_errno(const char *fmt, ...)
+    __attribute__((format(printf, 1, 2)));
 
 /*
  * Reaps children until the one the machine lives for (main, called

@@ -47,7 +47,7 @@ spawn_daemon(char *const argv[])
 
 	pid = fork();
 	if (pid < 0) {
-		log_error("fork for %s: %s", argv[0], strerror(errno));
+		log_error_errno("fork for %s", argv[0]);
 		return -1;
 	}
 	if (pid > 0)
@@ -59,7 +59,7 @@ spawn_daemon(char *const argv[])
 	if (fd >= 0)
 		move_fd(fd, STDIN_FILENO);
 	execve(argv[0], argv, child_env);
-	log_error("exec %s: %s", argv[0], strerror(errno));
+	log_error_errno("exec %s", argv[0]);
 	_exit(127);
 }
 
@@ -103,7 +103,7 @@ spawn_shell(void)
 
 	pid = fork();
 	if (pid < 0) {
-		log_error("fork for the shell: %s", strerror(errno));
+		log_error_errno("fork for the shell");
 		return -1;
 	}
 	if (pid > 0)
@@ -111,12 +111,11 @@ spawn_shell(void)
 	child_setup();
 	fd = open_console_tty();
 	if (fd < 0) {
-		log_error("the shell's terminal: %s", strerror(errno));
+		log_error_errno("the shell's terminal");
 		_exit(127);
 	}
 	if (ioctl(fd, TIOCSCTTY, 0) < 0)
-		log_error("the shell's controlling terminal: %s",
-		    strerror(errno));
+		log_error_errno("the shell's controlling terminal");
 	dup2(fd, STDIN_FILENO);
 	dup2(fd, STDOUT_FILENO);
 	dup2(fd, STDERR_FILENO);
@@ -125,6 +124,6 @@ spawn_shell(void)
 	/* A leading "-" in argv[0] makes a login shell, as login(1) does. */
 	execve("/bin/bash", bash, child_env);
 	execve("/bin/sh", sh, child_env);
-	log_error("exec /bin/bash and /bin/sh: %s", strerror(errno));
+	log_error_errno("exec /bin/bash and /bin/sh");
 	_exit(127);
 }
