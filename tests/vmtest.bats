@@ -88,6 +88,8 @@ EOF
 	done
 	grep -q '^\.Sh EXIT STATUS' "$VT_ROOT/bin/vmtest.1"
 	grep -q '^\.Sh EXAMPLES' "$VT_ROOT/bin/vmtest.1"
+	# Words that are mdoc macros, such as "No", render as words.
+	MANWIDTH=200 mandoc -T ascii "$VT_ROOT/bin/vmtest.1" | col -b | grep -q 'No target left after -f'
 }
 
 @test "vmtest: usage errors exit 2" {
@@ -251,14 +253,38 @@ PY
 	nothing_left
 }
 
-@test "vmtest: a guest panic is 69, named, with the kernel's last lines" {
+@test "vmtest: a guest panic is 69, named, with the kernel's last lines; --json says panic" {
 	vm_requires
 	cd "$T/work"
 	SECONDS=0
-	run --separate-stderr "$VMTEST" -k "$(vm_boot_kernel)" --kargs rdinit=/nonexistent -- true
+	run --separate-stderr "$VMTEST" --json -k "$(vm_boot_kernel)" --kargs rdinit=/nonexistent -- true
 	[ "$status" -eq 69 ]
 	((SECONDS < 60))
 	[[ "$stderr" == *"panicked"*"Kernel panic"* ]]
+	# The console's last lines name what failed.
+	[[ "$stderr" == *"last lines:"*"Kernel panic"*"Call Trace"* ]] || { echo "$stderr"; return 1; }
+	jq -e '.status == "panic" and .exit_code == 69 and (.message | test("panicked"))' <<<"$output"
+	nothing_left
+}
+
+@test "vmtest: a name with blanks, a current directory under /tmp with blanks, and ro keeps it unwritten" {
+	vm_requires
+	local proj k
+	k=$(vm_boot_kernel)
+	proj=$(mktemp -d "/tmp/vt proj: 'q'.XXXXXX")
+	echo "from the host" >"$proj/here.txt"
+	printf '[target my kernel]\nkernel = %s\nkernel_args = ro\ncommand = cat here.txt; pwd; touch new && echo wrote || echo refused\n' \
+		"$k" >"$proj/vmtest.ini"
+	cd "$proj"
+	run --separate-stderr "$VMTEST" --json
+	cd "$T"
+	local left=no
+	[ ! -e "$proj/new" ] || left=yes
+	rm -rf "$proj"
+	[ "$status" -eq 0 ] || { echo "$output$stderr"; return 1; }
+	[ "$left" = no ]
+	jq -e '.name == "my kernel" and .status == "pass"' <<<"$output"
+	[[ "$stderr" == *"from the host"$'\n'"$proj"$'\n'*"refused"* ]] || { echo "$stderr"; return 1; }
 	nothing_left
 }
 
@@ -274,6 +300,68 @@ PY
 	run wait "$pid"
 	[ "$status" -eq 143 ]
 	nothing_left
+}
+
+# marked: the processes whose environment carries this test's mark, as
+# everything vmtest starts inherits it (QEMU too).
+marked() {
+	grep -lsz "^VT_MARK=$T\$" /proc/[0-9]*/environ | cut -d/ -f3 | grep -vx "$$" || true
+}
+
+# nothing_left_within SECONDS: no process and no directory of the run.
+nothing_left_within() {
+	local tenths=$(($1 * 10))
+	until [ -z "$(marked)" ] && [ -z "$(ls -A "$T/tmp")" ]; do
+		if ((tenths-- == 0)); then
+			[ -z "$(marked)" ] || ps -o pid,ppid,stat,args -p "$(marked | paste -sd,)" >&2
+			ls -la "$T/tmp" >&2
+			return 1
+		fi
+		sleep 0.1
+	done
+}
+
+# sigkill_vmtest WHEN ARGS...: SIGKILLs vmtest once WHEN (a pattern of its
+# output) shows, and expects nothing of the run left 2 s later.
+sigkill_vmtest() {
+	local when=$1 pid
+	shift
+	VT_MARK=$T "$VMTEST" "$@" >"$T/out" 2>"$T/err" 3>&- &
+	pid=$!
+	wait_until 120 "$when" grep -q "$when" "$T/out"
+	sleep 0.5
+	[ -n "$(marked)" ]
+	kill -KILL "$pid"
+	wait "$pid" || true
+	nothing_left_within 2
+}
+
+@test "vmtest: SIGKILL while the guest boots leaves no process and no directory after 2 s" {
+	vm_requires
+	cd "$T/work"
+	sigkill_vmtest "===> Booting" -k "$(vm_boot_kernel)" -- sleep 60
+}
+
+@test "vmtest: SIGKILL while the command runs leaves no process and no directory after 2 s" {
+	vm_requires
+	cd "$T/work"
+	sigkill_vmtest "^started" -k "$(vm_boot_kernel)" -- 'echo started; sleep 60'
+}
+
+@test "vmtest -j 2: SIGKILL while both targets run leaves nothing after 2 s" {
+	vm_requires
+	local k
+	k=$(vm_boot_kernel)
+	printf '[target one]\nkernel = %s\ncommand = sleep 60\n\n[target two three]\nkernel = %s\ncommand = sleep 60\n' \
+		"$k" "$k" >"$T/work/vmtest.ini"
+	cd "$T/work"
+	VT_MARK=$T "$VMTEST" -j 2 >"$T/out" 2>"$T/err" 3>&- &
+	local pid=$!
+	two_guests() { [ "$(pgrep -fc "qemu-system.*$T/tmp")" -eq 2 ]; }
+	wait_until 120 "two guests" two_guests
+	kill -KILL "$pid"
+	wait "$pid" || true
+	nothing_left_within 2
 }
 
 @test "vmtest on a terminal: a passing target folds to PASS, output is live, Ctrl-C stops all" {
@@ -315,6 +403,8 @@ EOI
 	keys 'exit' Enter
 	wait_until 60 "vmtest to exit" test -e "$T/rc"
 	[ "$(cat "$T/rc")" -eq 0 ] || { screen; return 1; }
+	# The console is the user's: no JSON line of the tools on it.
+	! screen_has '"pid":' || { screen; return 1; }
 	nothing_left
 }
 
