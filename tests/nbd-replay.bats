@@ -103,7 +103,7 @@ session() {
 	rm "$T/run.log.data"
 	run nbd-replay "$T/run.log" "$T/x.img"
 	[ "$status" -eq 2 ]
-	[[ "$output" == *"$T/run.log.data: No such file or directory (the log's data)"* ]]
+	[[ "$output" == *"the log's data $T/run.log.data: No such file or directory"* ]]
 	printf 'not json\n' >"$T/junk.log"
 	run nbd-replay --list "$T/junk.log"
 	[ "$status" -eq 2 ]

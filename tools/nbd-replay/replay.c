@@ -88,7 +88,7 @@ open_log(struct walk *w, const char *path)
 	free(dir);
 	w->data_fd = open(data, O_RDONLY | O_CLOEXEC);
 	if (w->data_fd < 0) {
-		error_msg("%s: %s (the log's data)", data, strerror(errno));
+		error_errno("the log's data %s", data);
 		free(data);
 		return EXIT_USAGE;
 	}

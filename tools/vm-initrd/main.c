@@ -216,9 +216,8 @@ describe(struct cache_key *k, const char *release,
 	for (i = 0; i < set->n; i++) {
 		cache_key_line(k, "module %s", set->mods[i].dest);
 		if (cache_key_file(k, "file", set->mods[i].path) < 0)
-			die(EXIT_USAGE, "%s: %s (module %s)",
-			    set->mods[i].path, strerror(errno),
-			    set->mods[i].name);
+			die_errno(EXIT_USAGE, "module %s: %s",
+			    set->mods[i].name, set->mods[i].path);
 	}
 }
 
