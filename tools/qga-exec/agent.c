@@ -50,13 +50,13 @@ agent_fail(struct agent *a, enum qmp_status st, const char *doing,
 	const char *why = a->q.why;
 	char t[32];
 
-	/*
-	 * A stop signal came first: QEMU going after it is the same stop
-	 * (a Ctrl-C reaches the whole foreground, qemu-launch too).
-	 */
-	if (st != QMP_REFUSED && st != QMP_OK && stop_signal() != 0)
-		return EXIT_SIGNAL_BASE + stop_signal();
 	if (st != QMP_REFUSED && st != QMP_OK && qemu_gone(a, st)) {
+		/*
+		 * After a stop signal, QEMU's end is the same stop: a Ctrl-C
+		 * reaches the whole foreground, qemu-launch too.
+		 */
+		if (stop_signal() != 0)
+			return EXIT_SIGNAL_BASE + stop_signal();
 		error_msg("QEMU (pid %ld) exited", (long)a->qemu_pid);
 		return EXIT_UNREACHABLE;
 	}
