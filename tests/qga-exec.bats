@@ -56,6 +56,20 @@ qga() { qga-exec --sock "$T/qga.sock" "$@"; }
 	[ -z "$stderr" ]
 }
 
+@test "--tee FILE: a copy of both streams appended to FILE, the streams still apart" {
+	start_qga
+	echo before >"$T/copy"
+	run --separate-stderr qga --tee "$T/copy" -- sh -c 'echo out1; echo err1 >&2; echo out2'
+	[ "$status" -eq 0 ]
+	[ "$output" = $'out1\nout2' ]
+	[ "$stderr" = err1 ]
+	[ "$(head -n 1 "$T/copy")" = before ]
+	[ "$(tail -n +2 "$T/copy" | sort | tr '\n' ' ')" = "err1 out1 out2 " ]
+	run --separate-stderr qga --tee "$T/no/such/dir/copy" -- true
+	[ "$status" -eq 2 ]
+	[[ "$stderr" == *"--tee $T/no/such/dir/copy: No such file or directory"* ]]
+}
+
 @test "output streams: the first line arrives before the command ends" {
 	start_qga
 	qga -- sh -c 'echo first; sleep 4; echo second' >"$T/out" &

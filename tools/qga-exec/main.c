@@ -35,7 +35,7 @@ static const char usage_text[] =
 "                [--env NAME=VALUE ...] [--env-host] [--stdin] [--merge]\n"
 "                [--capture] [--tmpdir DIR] [--json] [--poll-initial DURATION]\n"
 "                [--poll-max DURATION] [--mount TAG:DIR[:ro|:rw] ...]\n"
-"                -- COMMAND [ARG ...]\n"
+"                [--tee FILE] -- COMMAND [ARG ...]\n"
 "       qga-exec --sock ADDR [--wait DURATION] [--pid PID]\n"
 "                --mount TAG:DIR[:ro|:rw] ...\n"
 "       qga-exec --sock ADDR [--wait DURATION] [--pid PID] --ping | --info\n";
@@ -56,6 +56,7 @@ static const char help_text[] =
 "  -E, --env-host           pass this environment, with a sensible PATH\n"
 "  -i, --stdin              send our stdin as the command's input (32 MiB at most)\n"
 "  -m, --merge              stderr into stdout, in order\n"
+"      --tee FILE           also append the output, both streams in order, to FILE\n"
 "      --capture            the agent's own capture: output at exit, 16 MiB cap\n"
 "      --tmpdir DIR         guest directory for the output files (default /tmp)\n"
 "      --json               no streaming: print one JSON result line\n"
@@ -82,6 +83,7 @@ enum {
 	OPT_POLL_INITIAL,
 	OPT_POLL_MAX,
 	OPT_MOUNT,
+	OPT_TEE,
 	OPT_PING,
 	OPT_INFO,
 };
@@ -104,6 +106,7 @@ static const struct option long_options[] = {
 	{ "poll-initial", required_argument, NULL, OPT_POLL_INITIAL },
 	{ "poll-max", required_argument, NULL, OPT_POLL_MAX },
 	{ "mount", required_argument, NULL, OPT_MOUNT },
+	{ "tee", required_argument, NULL, OPT_TEE },
 	{ "ping", no_argument, NULL, OPT_PING },
 	{ "info", no_argument, NULL, OPT_INFO },
 	{ "help", no_argument, NULL, 'h' },
@@ -115,6 +118,7 @@ struct options {
 	int64_t wait_ms;
 	pid_t qemu_pid;
 	bool ping, info, json, read_stdin;
+	int tee;		/* --tee FILE, or -1 */
 	struct mount mounts[MOUNT_MAX];
 	int nmounts;
 	struct agent agent;
@@ -166,6 +170,7 @@ parse_options(int argc, char **argv, struct options *o)
 	c->kill_after_ms = 5000;
 	c->poll_initial_ms = 1;
 	o->agent.rpc_timeout_ms = 30000;
+	o->tee = -1;
 	while ((ch = getopt_long(argc, argv, "+s:w:t:C:e:EimhV",
 	    long_options, NULL)) != -1) {
 		switch (ch) {
@@ -197,6 +202,7 @@ parse_options(int argc, char **argv, struct options *o)
 			c->poll_max_ms = cli_duration("--poll-max", optarg);
 			break;
 		case OPT_MOUNT: add_mount(o, optarg); break;
+		case OPT_TEE: o->tee = tee_open(optarg); break;
 		case OPT_PING: o->ping = true; break;
 		case OPT_INFO: o->info = true; break;
 		case 'h':
@@ -276,6 +282,7 @@ main(int argc, char **argv)
 		sink_init(&res.out, STDOUT_FILENO, "stdout", o.json);
 		sink_init(&res.err, o.request.merge ? STDOUT_FILENO :
 		    STDERR_FILENO, o.request.merge ? "stdout" : "stderr", o.json);
+		res.out.tee = res.err.tee = o.tee;
 		run_command(&o.agent, &o.request, &o.run, &res);
 		rc = finish(&o, &res);
 	}

@@ -1,9 +1,11 @@
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "diag.h"
 #include "output.h"
 #include "stop.h"
 
@@ -13,6 +15,35 @@ sink_init(struct sink *s, int fd, const char *name, bool collect)
 	memset(s, 0, sizeof(*s));
 	s->fd = collect ? -1 : fd;
 	s->name = name;
+	s->tee = -1;
+}
+
+int
+tee_open(const char *path)
+{
+	int fd;
+
+	if ((fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC,
+	    0666)) < 0)
+		die_errno(EXIT_USAGE, "--tee %s", path);
+	return fd;
+}
+
+/* A copy of what went to the sink: a file, written in full. */
+static void
+tee_copy(struct sink *s, const unsigned char *p, size_t len)
+{
+	ssize_t n;
+
+	while (s->tee >= 0 && len > 0) {
+		if ((n = write(s->tee, p, len)) > 0) {
+			p += n;
+			len -= (size_t)n;
+		} else if (n < 0 && errno != EINTR) {
+			note_errno("--tee: write");
+			s->tee = -1;
+		}
+	}
 }
 
 void
@@ -57,6 +88,7 @@ sink_put(struct sink *s, const void *data, size_t len, size_t *done)
 	if (s->fd < 0) {
 		if (collect(s, data, len) == 0) {
 			*done = len;
+			tee_copy(s, p, len);
 			return 0;
 		}
 		s->error = errno = ENOMEM;
@@ -79,6 +111,7 @@ sink_put(struct sink *s, const void *data, size_t len, size_t *done)
 		if (n <= 0 && errno != EINTR && errno != EAGAIN)
 			break;
 	}
+	tee_copy(s, p, *done);
 	if (*done == len)
 		return 0;
 	if (errno != EINTR)
