@@ -5,6 +5,7 @@
 
 #include "linereader.h"
 #include "stop.h"
+#include "xalloc.h"
 
 #define LR_INITIAL_CAP 65536
 
@@ -48,9 +49,7 @@ make_room(struct line_reader *lr)
 		return 0;
 	}
 	want = lr->cap == 0 ? LR_INITIAL_CAP : lr->cap * 2;
-	grown = realloc(lr->buf, want);
-	if (grown == NULL)
-		return -1;
+	grown = xrealloc(lr->buf, want);
 	lr->buf = grown;
 	lr->cap = want;
 	return 0;

@@ -10,6 +10,7 @@
 #include "diag.h"
 #include "jsonl.h"
 #include "qga.h"
+#include "xalloc.h"
 #include "stop.h"
 
 /* A fresh id below 2^53, exact in every JSON implementation. */
@@ -285,11 +286,7 @@ decode_member(const json_t *obj, const char *key, unsigned char **buf,
 		return -1;
 	}
 	n = json_string_length(v);
-	*buf = malloc(base64_decoded_max(n) + 1);
-	if (*buf == NULL) {
-		snprintf(why, whylen, "out of memory for '%s'", key);
-		return -1;
-	}
+	*buf = xmalloc(base64_decoded_max(n) + 1);
 	if (base64_decode(json_string_value(v), n, *buf, len) < 0) {
 		snprintf(why, whylen, "'%s' is not base64", key);
 		free(*buf);

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "sock.h"
+#include "xalloc.h"
 #include "stop.h"
 
 static bool
@@ -50,9 +51,9 @@ parse_host_port(const char *text, struct sock_addr *addr)
 	}
 	if (hostlen == 0 || !is_port(colon + 1))
 		return -1;
-	addr->host = strndup(text, hostlen);
-	addr->port = strdup(colon + 1);
-	return addr->host != NULL && addr->port != NULL ? 0 : -1;
+	addr->host = xstrndup(text, hostlen);
+	addr->port = xstrdup(colon + 1);
+	return 0;
 }
 
 int
@@ -76,9 +77,8 @@ sock_addr_parse(const char *text, struct sock_addr *addr)
 	if (*text == '\0')
 		goto bad;
 	addr->is_unix = true;
-	addr->path = strdup(text);
-	if (addr->path != NULL)
-		return 0;
+	addr->path = xstrdup(text);
+	return 0;
 bad:
 	sock_addr_free(addr);
 	errno = EINVAL;
@@ -112,10 +112,9 @@ unix_address(const char *path, struct sockaddr_un *sun, int *dirfd)
 		memcpy(sun->sun_path, path, strlen(path) + 1);
 		return 0;
 	}
-	dir = strdup(path);
-	base = strdup(path);
-	if (dir != NULL && base != NULL)
-		*dirfd = open(dirname(dir), O_PATH | O_DIRECTORY | O_CLOEXEC);
+	dir = xstrdup(path);
+	base = xstrdup(path);
+	*dirfd = open(dirname(dir), O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (*dirfd >= 0 && (size_t)snprintf(sun->sun_path,
 	    sizeof(sun->sun_path), "/proc/self/fd/%d/%s", *dirfd,
 	    basename(base)) >= sizeof(sun->sun_path)) {

@@ -24,8 +24,7 @@ agent_watch_qemu(struct agent *a, pid_t pid)
 	if (fd < 0 && errno == ESRCH)
 		die(EXIT_UNREACHABLE, "QEMU (pid %ld) exited", (long)pid);
 	if (fd < 0)
-		die(EXIT_LOCAL, "--pid %ld: pidfd_open: %s", (long)pid,
-		    strerror(errno));
+		die_errno(EXIT_LOCAL, "--pid %ld: pidfd_open", (long)pid);
 	stop_watch(fd);
 }
 
@@ -129,7 +128,7 @@ agent_ask(struct agent *a, bool info)
 		return agent_fail(a, st, info ? "guest-info" : "guest-ping",
 		    a->rpc_timeout_ms);
 	if (info && jsonl_write(stdout, ret, false) < 0) {
-		error_msg("stdout: %s", strerror(errno));
+		error_errno("stdout");
 		rc = EXIT_LOCAL;
 	}
 	json_decref(ret);

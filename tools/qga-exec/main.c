@@ -242,7 +242,7 @@ finish(struct options *o, struct run_result *res)
 
 	if (o->json && (res->has_exitcode || res->has_signal) &&
 	    run_print_result(res) < 0) {
-		error_msg("stdout: %s", strerror(errno));
+		error_errno("stdout");
 		rc = EXIT_LOCAL;
 	}
 	sink_free(&res->out);

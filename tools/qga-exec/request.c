@@ -101,7 +101,7 @@ request_read_stdin(struct request *r)
 		if (stop_poll(&pfd, 1, DEADLINE_NEVER) < 0) {
 			if (errno == EINTR)
 				exit(EXIT_SIGNAL_BASE + stop_signal());
-			die(EXIT_LOCAL, "stdin: %s", strerror(errno));
+			die_errno(EXIT_LOCAL, "stdin");
 		}
 		n = read(STDIN_FILENO, r->input + r->input_len,
 		    cap - r->input_len);
@@ -110,7 +110,7 @@ request_read_stdin(struct request *r)
 		if (n < 0 && (errno == EINTR || errno == EAGAIN))
 			continue;
 		if (n < 0)
-			die(EXIT_LOCAL, "stdin: %s", strerror(errno));
+			die_errno(EXIT_LOCAL, "stdin");
 		r->input_len += n;
 		if (r->input_len > REQUEST_MAX_INPUT)
 			die(EXIT_USAGE, "stdin: more than 32 MiB, the most "
@@ -131,9 +131,7 @@ sensible_path(const char *path)
 
 	if (path == NULL)
 		path = "";
-	out = malloc(strlen(path) + 128);
-	if (out == NULL)
-		return NULL;
+	out = xmalloc(strlen(path) + 128);
 	p = stpcpy(stpcpy(out, "PATH="), path);
 	for (i = 0; i < sizeof(usual) / sizeof(usual[0]); i++) {
 		dlen = strlen(usual[i]);

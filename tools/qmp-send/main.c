@@ -196,8 +196,7 @@ connect_qmp(const struct options *o)
 		die(EXIT_USAGE, "--sock: invalid address '%s'", o->sock);
 	fd = sock_connect(&addr, deadline_in_ms(o->wait_ms));
 	if (fd < 0)
-		die(EXIT_UNREACHABLE, "%s: cannot connect: %s", o->sock,
-		    strerror(errno));
+		die_errno(EXIT_UNREACHABLE, "%s: cannot connect", o->sock);
 	sock_addr_free(&addr);
 	return fd;
 }
@@ -217,7 +216,7 @@ handshake(struct session *s, const struct options *o)
 	if (st != QMP_OK)
 		return session_fail(s, st, "before its greeting");
 	if (o->greeting && jsonl_write(stdout, s->qmp.greeting, o->pretty) < 0)
-		die(EXIT_LOCAL, "stdout: %s", strerror(errno));
+		die_errno(EXIT_LOCAL, "stdout");
 	return session_fail(s, qmp_negotiate(&s->qmp, o->oob, d),
 	    "to qmp_capabilities");
 }

@@ -30,7 +30,7 @@ static void
 print_json(const struct session *s, const json_t *value)
 {
 	if (jsonl_write(stdout, value, s->pretty) < 0)
-		die(EXIT_LOCAL, "stdout: %s", strerror(errno));
+		die_errno(EXIT_LOCAL, "stdout");
 }
 
 static void
@@ -89,7 +89,7 @@ print_hmp_text(const char *text)
 		putchar(*text);
 	}
 	if (fflush(stdout) != 0)
-		die(EXIT_LOCAL, "stdout: %s", strerror(errno));
+		die_errno(EXIT_LOCAL, "stdout");
 }
 
 int
@@ -234,7 +234,7 @@ session_run_stream(struct session *s, int fd)
 		if (st == LR_STOPPED)
 			return session_fail(s, QMP_STOPPED, "reading stdin");
 		if (st != LR_LINE)
-			die(EXIT_LOCAL, "stdin: %s", strerror(errno));
+			die_errno(EXIT_LOCAL, "stdin");
 		lineno++;
 		if (strspn(line, " \t") == len || line[strspn(line, " \t")] == '#')
 			continue;
