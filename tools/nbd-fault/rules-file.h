@@ -34,10 +34,6 @@ struct rule_file {
 	struct section defaults;	/* the keys of every [DEFAULT] */
 };
 
-/* Reads text into f's sections.  Returns 0, or -1 with f->err set. */
-int rf_read(struct rule_file *f, const char *text, size_t len);
-void rf_free(struct rule_file *f);
-
 /* The key in s, or NULL. */
 struct kv *rf_find(const struct section *s, const char *key);
 
@@ -49,7 +45,7 @@ struct kv *rf_find(const struct section *s, const char *key);
 int rf_error(struct rule_file *f, unsigned line, bool python,
     const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
-/* Makes f's sections rules (rules-keys.c).  Returns 0, or -1 as rf_read. */
+/* Makes f's sections rules (rules-keys.c).  Returns 0, or -1 with f->err. */
 int rf_build(struct rule_file *f, struct rule_set *set);
 
 #endif

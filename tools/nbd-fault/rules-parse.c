@@ -410,7 +410,8 @@ run_inih(struct ini *p)
 	return 0;
 }
 
-int
+/* Reads text into f's sections.  Returns 0, or -1 with f->err set. */
+static int
 rf_read(struct rule_file *f, const char *text, size_t len)
 {
 	struct ini p;
@@ -423,7 +424,7 @@ rf_read(struct rule_file *f, const char *text, size_t len)
 	return run_inih(&p);
 }
 
-void
+static void
 rf_free(struct rule_file *f)
 {
 	size_t i;

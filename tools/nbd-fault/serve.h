@@ -21,7 +21,4 @@ enum conn_status serve_transmission(struct conn *c);
 /* What we tell the client the export can do. */
 uint16_t transmission_flags(const struct conn *c);
 
-/* A host errno as the protocol spells it. */
-uint32_t wire_errno(int host_errno);
-
 #endif

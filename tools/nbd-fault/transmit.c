@@ -20,7 +20,8 @@ struct request {
 	uint32_t length;
 };
 
-uint32_t
+/* A host errno as the protocol spells it. */
+static uint32_t
 wire_errno(int e)
 {
 	switch (e) {
