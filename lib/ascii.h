@@ -14,6 +14,19 @@ ascii_is_digit(char c)
 	return c >= '0' && c <= '9';
 }
 
+/* The value of a hexadecimal digit, either case; -1 for anything else. */
+static inline int
+ascii_hex_value(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
 /* The characters C's isspace() takes in the C locale. */
 static inline bool
 ascii_is_space(char c)

@@ -127,6 +127,17 @@ unix_address(const char *path, struct sockaddr_un *sun, int *dirfd)
 	return *dirfd >= 0 ? 0 : -1;
 }
 
+/* Waits for pfd's events until d: 0, or -1 with ETIMEDOUT or EINTR (a stop). */
+static int
+await(struct pollfd *pfd, struct deadline d)
+{
+	int rc = stop_poll(pfd, 1, d);
+
+	if (rc == 0)
+		errno = ETIMEDOUT;
+	return rc > 0 ? 0 : -1;
+}
+
 /*
  * connect(2), bounded by d and by a stop: the socket is non-blocking for
  * the handshake (TCP's can take minutes), blocking again after it.
@@ -136,7 +147,7 @@ connect_by(int fd, const struct sockaddr *sa, socklen_t len, struct deadline d)
 {
 	struct pollfd pfd = { .fd = fd, .events = POLLOUT };
 	socklen_t errlen = sizeof(int);
-	int flags, err = 0, rc;
+	int flags, err = 0;
 
 	flags = fcntl(fd, F_GETFL);
 	if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0)
@@ -145,10 +156,7 @@ connect_by(int fd, const struct sockaddr *sa, socklen_t len, struct deadline d)
 		/* A Unix socket with a full backlog says EAGAIN: retried. */
 		if (errno != EINPROGRESS)
 			return -1;
-		rc = stop_poll(&pfd, 1, d);
-		if (rc == 0)
-			errno = ETIMEDOUT;
-		if (rc <= 0)
+		if (await(&pfd, d) < 0)
 			return -1;
 		if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &errlen) < 0)
 			return -1;
@@ -327,7 +335,6 @@ sock_send_all(int fd, const void *buf, size_t len, struct deadline d)
 	const char *p = buf;
 	struct pollfd pfd = { .fd = fd, .events = POLLOUT };
 	ssize_t n;
-	int rc;
 
 	while (len > 0) {
 		n = send(fd, p, len, MSG_NOSIGNAL | MSG_DONTWAIT);
@@ -340,10 +347,7 @@ sock_send_all(int fd, const void *buf, size_t len, struct deadline d)
 			continue;
 		if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)
 			return -1;
-		rc = stop_poll(&pfd, 1, d);
-		if (rc == 0)
-			errno = ETIMEDOUT;
-		if (rc <= 0)
+		if (await(&pfd, d) < 0)
 			return -1;
 	}
 	return 0;

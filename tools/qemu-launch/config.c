@@ -58,18 +58,6 @@ fail(struct reader *r, const char *fmt, ...)
 	r->errors++;
 }
 
-static int
-hex_value(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Appends code point cp to o as UTF-8; returns the end. */
 static char *
 put_utf8(char *o, unsigned long cp)
@@ -136,9 +124,9 @@ unquote(const char *s, size_t n, char *out, size_t *outlen, size_t *used)
 			    "\\r \\uXXXX or \\UXXXXXXXX";
 		digits = s[i] == 'u' ? 4 : 8;
 		for (cp = 0, k = 1; k <= digits; k++) {
-			if (i + k >= n || hex_value(s[i + k]) < 0)
+			if (i + k >= n || ascii_hex_value(s[i + k]) < 0)
 				return "\\u takes 4 hex digits, \\U 8";
-			cp = cp * 16 + (unsigned long)hex_value(s[i + k]);
+			cp = cp * 16 + (unsigned long)ascii_hex_value(s[i + k]);
 		}
 		if (cp == 0)
 			return "a name cannot hold NUL";

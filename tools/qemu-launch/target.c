@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ascii.h"
 #include "target.h"
 #include "xalloc.h"
 
@@ -164,18 +165,6 @@ origin_text(const struct origin *at, char *buf, size_t size)
 	return buf;
 }
 
-static int
-hex_value(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* s[0..n) with its escapes, which were checked, undone (malloc'd). */
 static char *
 unescape(const char *s, size_t n)
@@ -187,8 +176,8 @@ unescape(const char *s, size_t n)
 		if (s[i] != '\\')
 			*o++ = s[i];
 		else if (s[i + 1] == 'x') {
-			*o++ = (char)(hex_value(s[i + 2]) * 16 +
-			    hex_value(s[i + 3]));
+			*o++ = (char)(ascii_hex_value(s[i + 2]) * 16 +
+			    ascii_hex_value(s[i + 3]));
 			i += 3;
 		} else
 			*o++ = s[++i];
@@ -217,8 +206,8 @@ mount_spec_parse(const char *spec, char **host, char **guest,
 			i++;
 			continue;
 		}
-		if (spec[i + 1] != 'x' || hex_value(spec[i + 2]) < 0 ||
-		    hex_value(spec[i + 3]) < 0)
+		if (spec[i + 1] != 'x' || ascii_hex_value(spec[i + 2]) < 0 ||
+		    ascii_hex_value(spec[i + 3]) < 0)
 			return "a backslash escapes ':' (\\:), itself (\\\\) "
 			    "or a byte (\\xHH)";
 		if (spec[i + 2] == '0' && spec[i + 3] == '0')

@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ascii.h"
 #include "cmdline.h"
 #include "parse.h"
 
@@ -68,18 +69,6 @@ parse_bool(const char *v, bool *b)
 	return -1;
 }
 
-static int
-hex_value(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /*
  * What is wrong with the %HH escapes of a value, or NULL.  Checked on
  * the whole value before any of it is split or decoded, so that a
@@ -91,7 +80,7 @@ escape_problem(const char *v)
 	for (; *v != '\0'; v++) {
 		if (*v != '%')
 			continue;
-		if (hex_value(v[1]) < 0 || hex_value(v[2]) < 0)
+		if (ascii_hex_value(v[1]) < 0 || ascii_hex_value(v[2]) < 0)
 			return "'%' must be followed by two hex digits";
 		if (v[1] == '0' && v[2] == '0')
 			return "%00 would be a NUL byte";
@@ -114,7 +103,7 @@ decode(char *s)
 
 	for (; *s != '\0'; s++) {
 		if (*s == '%') {
-			*o++ = (char)(hex_value(s[1]) * 16 + hex_value(s[2]));
+			*o++ = (char)(ascii_hex_value(s[1]) * 16 + ascii_hex_value(s[2]));
 			s += 2;
 		} else
 			*o++ = *s;
