@@ -39,7 +39,8 @@ read_failed(struct qmp *q, enum lr_status st)
 	return qs;
 }
 
-enum qmp_status
+/* One guest-sync-delimited exchange on an open connection. */
+static enum qmp_status
 qga_sync(struct qmp *q, struct deadline d)
 {
 	json_int_t id = random_sync_id();

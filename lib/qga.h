@@ -42,9 +42,6 @@
 enum qmp_status qga_open(struct qmp *q, const struct sock_addr *addr,
     struct deadline until);
 
-/* One guest-sync-delimited exchange on an open connection. */
-enum qmp_status qga_sync(struct qmp *q, struct deadline d);
-
 /*
  * Calls name with args (stolen, may be NULL) and stores a new reference to
  * the return value in *ret (NULL if ret is NULL).  An error reply is
