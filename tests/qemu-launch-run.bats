@@ -101,8 +101,12 @@ nothing_left_within() {
 @test "--run: SIGKILL of qemu-launch's parent leaves nothing after 2 s" {
 	bash -c 'qemu-launch --image "$1" --accel tcg --extra-arg -S --run -- sleep 60; :' \
 		bash "$T/disk.img" 2>"$T/err" 3>&- &
-	local parent=$!
-	wait_until 20 "the command" pgrep -x -f "sleep 60"
+	local parent=$! ql
+	# This run's command, not any "sleep 60" on the machine: killing the
+	# parent while QEMU still starts tests another thing, in other time.
+	wait_until 20 "qemu-launch" pgrep -P "$parent" -x qemu-launch
+	ql=$(pgrep -P "$parent" -x qemu-launch)
+	wait_until 20 "the command" pgrep -P "$ql" -x -f "sleep 60"
 	kill -KILL "$parent"
 	nothing_left_within 2
 }
