@@ -148,3 +148,13 @@ nothing_left_within() {
 	! kill -0 "$output" 2>/dev/null
 	nothing_left_within 0
 }
+
+@test "--run: SIGKILL of the whole process group (a cancelled CI job) leaves nothing after 2 s" {
+	setsid bash -c 'qemu-launch --image "$1" --accel tcg --extra-arg -S --run -- sleep 60; :' \
+		bash "$T/disk.img" 2>"$T/err" 3>&- &
+	wait_until 20 "the command" pgrep -x -f "sleep 60"
+	local pgid
+	pgid=$(ps -o pgid= -p "$(pgrep -x -f "sleep 60")" | tr -d ' ')
+	kill -KILL -- "-$pgid"
+	nothing_left_within 2
+}

@@ -348,6 +348,17 @@ sigkill_vmtest() {
 	sigkill_vmtest "^started" -k "$(vm_boot_kernel)" -- 'echo started; sleep 60'
 }
 
+@test "vmtest: SIGKILL of its whole process group (a cancelled CI job) leaves nothing after 2 s" {
+	vm_requires
+	cd "$T/work"
+	VT_MARK=$T setsid "$VMTEST" -k "$(vm_boot_kernel)" -- 'echo started; sleep 60' >"$T/out" 2>"$T/err" 3>&- &
+	wait_until 120 "the command" grep -q '^started' "$T/out"
+	local pgid
+	pgid=$(ps -o pgid= -p "$(pgrep -f "qga-exec.*$T/tmp.*bash -c" | head -n 1)" | tr -d ' ')
+	kill -KILL -- "-$pgid"
+	nothing_left_within 2
+}
+
 @test "vmtest -j 2: SIGKILL while both targets run leaves nothing after 2 s" {
 	vm_requires
 	local k

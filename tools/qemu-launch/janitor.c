@@ -29,7 +29,12 @@ janitor(const char *dir, bool made, int rfd)
 	char byte;
 	int null;
 
-	/* Ctrl-C and the signals that stop a run are for the run, not us. */
+	/*
+	 * Ctrl-C and the signals that stop a run are for the run, not us;
+	 * a session of our own keeps us out of a kill of the whole process
+	 * group too (a CI job cancelled), which is when we are needed.
+	 */
+	setsid();
 	signal(SIGINT, SIG_IGN);
 	signal(SIGTERM, SIG_IGN);
 	signal(SIGHUP, SIG_IGN);
