@@ -57,10 +57,10 @@ initrd_build(const char *kernel)
 		die(EXIT_USAGE, "a kernel target needs an initrd: give "
 		    "--initrd FILE, or install vm-initrd");
 	if (pipe2(p, O_CLOEXEC) < 0)
-		die_errno(EXIT_UNREACHABLE, "pipe");
+		die_errno(EXIT_LOCAL, "pipe");
 	fflush(NULL);
 	if ((pid = fork()) < 0)
-		die_errno(EXIT_UNREACHABLE, "fork");
+		die_errno(EXIT_LOCAL, "fork");
 	if (pid == 0) {
 		if ((fd = open("/dev/null", O_RDONLY)) >= 0)
 			dup2(fd, STDIN_FILENO);
