@@ -15,6 +15,7 @@ PKGS := jansson inih
 # Packages only some tools link, by tool: PKGS_<tool>.  The unit tests and
 # fuzz targets take any tool's parts, so they link all of TOOL_PKGS.
 PKGS_vm-initrd := libkmod zlib liblzma libzstd
+PKGS_qemu-launch := zlib liblzma libzstd
 TOOL_PKGS := $(PKGS_vm-initrd)
 
 ifeq ($(SAN),1)
@@ -36,6 +37,7 @@ once = $(eval $(1) := $(2))$($(1))
 PKG_CFLAGS = $(call once,PKG_CFLAGS,$(call pkg,$(PKGS) $(TOOL_PKGS),--cflags))
 LIBS = $(call once,LIBS,$(call pkg,$(PKGS),--libs))
 LIBS_vm-initrd = $(call once,LIBS_vm-initrd,$(call pkg,$(PKGS_vm-initrd),--libs))
+LIBS_qemu-launch = $(call once,LIBS_qemu-launch,$(call pkg,$(PKGS_qemu-launch),--libs))
 PART_LIBS = $(call once,PART_LIBS,$(call pkg,$(TOOL_PKGS),--libs))
 
 ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow \

@@ -15,7 +15,7 @@
 
 #include "../tools/vm-initrd/initbin.h"
 #include "../tools/vm-initrd/kversion.h"
-#include "../tools/vm-initrd/unpack.h"
+#include "unpack.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -41,7 +41,7 @@ void cache_key_bytes(struct cache_key *k, const char *label,
 int cache_key_file(struct cache_key *k, const char *label, const char *path);
 
 /*
- * The cache directory, made (mode 0700) if missing: given, or
+ * The cache directory (cachedir.h's "initrd"): given, or
  * $XDG_CACHE_HOME/vmtest-tools/initrd, or ~/.cache/vmtest-tools/initrd.
  * Returns a malloc'd path, or NULL with a reason.
  */

@@ -4,15 +4,22 @@
  * target only once complete, so that a reader (a parallel run, QEMU)
  * sees the old file, the new one, or none, never half of one.  SIGINT,
  * SIGTERM and SIGHUP remove the temporary file before we die of them,
- * and so does exit(3).
+ * and so does exit(3).  The handlers are there only while a file is
+ * open: a tool that takes those signals its own way afterwards
+ * (qemu-launch) gets its dispositions back at the commit or the abort.
+ * One outfile at a time.
  */
-#ifndef VM_INITRD_OUTFILE_H
-#define VM_INITRD_OUTFILE_H
+#ifndef VT_OUTFILE_H
+#define VT_OUTFILE_H
 
 #include <stdio.h>
 
-/* Temporary files are named so that a cache can tell stale ones. */
-#define OUTFILE_TMP_PREFIX ".tmp-vm-initrd-"
+/*
+ * Temporary files are named so that a cache can tell stale ones
+ * (cachedir.h).  Before the file moved to lib/ it was ".tmp-vm-initrd-",
+ * which a prune still recognises by the ".tmp-" they share.
+ */
+#define OUTFILE_TMP_PREFIX ".tmp-vmtest-"
 
 struct outfile {
 	char *path;

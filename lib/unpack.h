@@ -8,8 +8,8 @@
  * soon as it has found what it wants; every unpacking is bounded, so that
  * a small hostile input cannot ask for gigabytes.
  */
-#ifndef VM_INITRD_UNPACK_H
-#define VM_INITRD_UNPACK_H
+#ifndef VT_UNPACK_H
+#define VT_UNPACK_H
 
 #include <stddef.h>
 

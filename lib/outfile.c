@@ -37,22 +37,42 @@ on_exit_remove(void)
 	armed = 0;
 }
 
+static const int caught[] = { SIGINT, SIGTERM, SIGHUP };
+static struct sigaction saved[3];
+static bool installed;
+
 static void
 catch_signals(void)
 {
-	static bool done;
+	static bool registered;
 	struct sigaction sa;
+	size_t i;
 
-	if (done)
+	if (installed)
 		return;
-	done = true;
-	atexit(on_exit_remove);
+	installed = true;
+	if (!registered) {
+		registered = true;
+		atexit(on_exit_remove);
+	}
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
 	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
+	for (i = 0; i < sizeof(caught) / sizeof(caught[0]); i++)
+		sigaction(caught[i], &sa, &saved[i]);
+}
+
+/* What the tool had before outfile_open: nothing of ours is left to do. */
+static void
+release_signals(void)
+{
+	size_t i;
+
+	if (!installed)
+		return;
+	installed = false;
+	for (i = 0; i < sizeof(caught) / sizeof(caught[0]); i++)
+		sigaction(caught[i], &saved[i], NULL);
 }
 
 /* The directory part of path, "." if none. */
@@ -76,7 +96,6 @@ outfile_open(struct outfile *o, const char *path, char *why, size_t whylen)
 	int fd, err;
 
 	memset(o, 0, sizeof(*o));
-	catch_signals();
 	dir = dir_of(path);
 	o->tmp = xasprintf("%s/" OUTFILE_TMP_PREFIX "XXXXXX", dir);
 	/* The signal handler has no malloc: its copy has a fixed size. */
@@ -88,6 +107,7 @@ outfile_open(struct outfile *o, const char *path, char *why, size_t whylen)
 		return -1;
 	}
 	o->path = xstrdup(path);
+	catch_signals();
 	/* Signals wait while the handler's name and the file disagree. */
 	sigfillset(&all);
 	sigprocmask(SIG_BLOCK, &all, &old);
@@ -99,6 +119,7 @@ outfile_open(struct outfile *o, const char *path, char *why, size_t whylen)
 	}
 	sigprocmask(SIG_SETMASK, &old, NULL);
 	if (fd < 0) {
+		release_signals();
 		snprintf(why, whylen, "%s: %s", dir, strerror(err));
 		free(dir);
 		free(o->tmp);
@@ -147,6 +168,7 @@ outfile_commit(struct outfile *o, char *why, size_t whylen)
 		return -1;
 	}
 	armed = 0;
+	release_signals();
 	free(o->tmp);
 	free(o->path);
 	memset(o, 0, sizeof(*o));
@@ -161,6 +183,7 @@ outfile_abort(struct outfile *o)
 	if (o->tmp != NULL) {
 		unlink(o->tmp);
 		armed = 0;
+		release_signals();
 	}
 	free(o->tmp);
 	free(o->path);

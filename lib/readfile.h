@@ -4,8 +4,8 @@
  * messages; a file over the bound is EFBIG.  Running out of memory ends
  * the tool (xalloc.h).
  */
-#ifndef VM_INITRD_READFILE_H
-#define VM_INITRD_READFILE_H
+#ifndef VT_READFILE_H
+#define VT_READFILE_H
 
 #include <stddef.h>
 
