@@ -1,4 +1,5 @@
 #include <limits.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,6 +39,7 @@ unpack_name(enum unpack_format f)
 	case UNPACK_GZIP: return "gzip";
 	case UNPACK_XZ: return "xz";
 	case UNPACK_ZSTD: return "zstd";
+	case UNPACK_LZMA: return "lzma";
 	default: return "uncompressed";
 	}
 }
@@ -47,6 +49,7 @@ struct out {
 	unpack_fn *fn;
 	void *arg;
 	size_t limit, total;
+	bool first;		/* the first stream or frame only */
 	char *why;
 	size_t whylen;
 };
@@ -117,19 +120,28 @@ gunzip(const unsigned char *in, size_t len, struct out *o,
 }
 
 static int
-unxz(const unsigned char *in, size_t len, struct out *o, unsigned char *buf)
+unxz(const unsigned char *in, size_t len, struct out *o, unsigned char *buf,
+    bool alone)
 {
+	const char *name = alone ? "lzma" : "xz";
 	lzma_stream s = LZMA_STREAM_INIT;
 	lzma_ret rc;
 	int d;
 
-	/* CONCATENATED: every stream of the file, as xz(1) reads it. */
-	if ((rc = lzma_stream_decoder(&s, XZ_MEMLIMIT, LZMA_CONCATENATED)) ==
-	    LZMA_MEM_ERROR)
+	/*
+	 * CONCATENATED: every stream of the file, as xz(1) reads it.  The
+	 * legacy format has one stream, whose end the decoder finds.
+	 */
+	if (alone)
+		rc = lzma_alone_decoder(&s, XZ_MEMLIMIT);
+	else
+		rc = lzma_stream_decoder(&s, XZ_MEMLIMIT, o->first ? 0 :
+		    LZMA_CONCATENATED);
+	if (rc == LZMA_MEM_ERROR)
 		xalloc_die();
 	if (rc != LZMA_OK) {
-		snprintf(o->why, o->whylen, "xz: liblzma %s cannot start",
-		    lzma_version_string());
+		snprintf(o->why, o->whylen, "%s: liblzma %s cannot start",
+		    name, lzma_version_string());
 		return -1;
 	}
 	s.next_in = in;
@@ -151,11 +163,11 @@ unxz(const unsigned char *in, size_t len, struct out *o, unsigned char *buf)
 			return 0;
 		}
 		if (rc != LZMA_OK) {
-			snprintf(o->why, o->whylen, "xz: %s",
+			snprintf(o->why, o->whylen, "%s: %s", name,
 			    rc == LZMA_BUF_ERROR ? "truncated" :
 			    rc == LZMA_MEMLIMIT_ERROR ?
 			    "needs a dictionary over 128 MiB" :
-			    rc == LZMA_FORMAT_ERROR ? "not an xz stream" :
+			    rc == LZMA_FORMAT_ERROR ? "not its format" :
 			    rc == LZMA_OPTIONS_ERROR ? "unsupported options" :
 			    "corrupt data");
 			lzma_end(&s);
@@ -192,7 +204,7 @@ unzstd(const unsigned char *in, size_t len, struct out *o,
 			return d > 0 ? 0 : -1;
 		}
 		/* 0: a frame ended; more input is another frame. */
-		if (rc == 0 && ib.pos == ib.size) {
+		if (rc == 0 && (ib.pos == ib.size || o->first)) {
 			ZSTD_freeDCtx(dctx);
 			return 0;
 		}
@@ -206,18 +218,19 @@ unzstd(const unsigned char *in, size_t len, struct out *o,
 	return -1;
 }
 
-int
-unpack(enum unpack_format f, const unsigned char *in, size_t len,
-    size_t limit, unpack_fn *fn, void *arg, char *why, size_t whylen)
+static int
+run(enum unpack_format f, const unsigned char *in, size_t len, size_t limit,
+    bool first, unpack_fn *fn, void *arg, char *why, size_t whylen)
 {
-	struct out o = { fn, arg, limit, 0, why, whylen };
+	struct out o = { fn, arg, limit, 0, first, why, whylen };
 	unsigned char *buf;
 	int rc;
 
 	buf = xmalloc(PIECE);
 	switch (f) {
 	case UNPACK_GZIP: rc = gunzip(in, len, &o, buf); break;
-	case UNPACK_XZ: rc = unxz(in, len, &o, buf); break;
+	case UNPACK_XZ: rc = unxz(in, len, &o, buf, false); break;
+	case UNPACK_LZMA: rc = unxz(in, len, &o, buf, true); break;
 	case UNPACK_ZSTD: rc = unzstd(in, len, &o, buf); break;
 	default:
 		snprintf(why, whylen, "not compressed");
@@ -226,6 +239,13 @@ unpack(enum unpack_format f, const unsigned char *in, size_t len,
 	}
 	free(buf);
 	return rc;
+}
+
+int
+unpack(enum unpack_format f, const unsigned char *in, size_t len,
+    size_t limit, unpack_fn *fn, void *arg, char *why, size_t whylen)
+{
+	return run(f, in, len, limit, false, fn, arg, why, whylen);
 }
 
 struct collect {
@@ -251,18 +271,37 @@ collect_piece(const unsigned char *piece, size_t n, void *arg)
 	return 0;
 }
 
-int
-unpack_all(enum unpack_format f, const unsigned char *in, size_t len,
-    size_t limit, unsigned char **out, size_t *out_len, char *why,
-    size_t whylen)
+static int
+collect_all(enum unpack_format f, const unsigned char *in, size_t len,
+    size_t limit, bool first, unsigned char **out, size_t *out_len,
+    char *why, size_t whylen)
 {
 	struct collect c = { xmalloc(PIECE), 0, PIECE };
 
-	if (unpack(f, in, len, limit, collect_piece, &c, why, whylen) < 0) {
+	if (run(f, in, len, limit, first, collect_piece, &c, why, whylen) <
+	    0) {
 		free(c.buf);
 		return -1;
 	}
 	*out = c.buf;
 	*out_len = c.len;
 	return 0;
+}
+
+int
+unpack_all(enum unpack_format f, const unsigned char *in, size_t len,
+    size_t limit, unsigned char **out, size_t *out_len, char *why,
+    size_t whylen)
+{
+	return collect_all(f, in, len, limit, false, out, out_len, why,
+	    whylen);
+}
+
+int
+unpack_first_all(enum unpack_format f, const unsigned char *in, size_t len,
+    size_t limit, unsigned char **out, size_t *out_len, char *why,
+    size_t whylen)
+{
+	return collect_all(f, in, len, limit, true, out, out_len, why,
+	    whylen);
 }

@@ -18,6 +18,11 @@ enum unpack_format {
 	UNPACK_GZIP,
 	UNPACK_XZ,
 	UNPACK_ZSTD,
+	/*
+	 * The legacy .lzma ("lzma_alone") format, which has no magic: never
+	 * detected, only asked for where a header names it (a kernel's).
+	 */
+	UNPACK_LZMA,
 };
 
 /* The format whose magic data begins with. */
@@ -42,5 +47,14 @@ int unpack(enum unpack_format f, const unsigned char *in, size_t len,
 int unpack_all(enum unpack_format f, const unsigned char *in, size_t len,
     size_t limit, unsigned char **out, size_t *out_len, char *why,
     size_t whylen);
+
+/*
+ * unpack_all() of the first stream (xz), frame (zstd) or member (gzip)
+ * only, ignoring what follows it: a kernel's compressed payload has its
+ * unpacked size appended, which is no stream.
+ */
+int unpack_first_all(enum unpack_format f, const unsigned char *in,
+    size_t len, size_t limit, unsigned char **out, size_t *out_len,
+    char *why, size_t whylen);
 
 #endif

@@ -11,6 +11,7 @@ unit() {
 
 @test "backend: zero, memory, pattern, file" { unit backend; }
 @test "base64: RFC 4648 vectors, every byte, padding, in-place decoding" { unit base64; }
+@test "cachedir: XDG_CACHE_HOME, else HOME, made private; pruning the least recently used and dead runs' temporary files" { unit cachedir; }
 @test "child: stop with grace (SIGTERM, SIGKILL after it, already gone), waits through EINTR, pidfd or not, siblings untouched" { unit child; }
 @test "cpio: newc headers, parents, padding, names, write errors" { unit cpio; }
 @test "deadline: never, passed, poll timeouts, bounded sleeps" { unit deadline; }

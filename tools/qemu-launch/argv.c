@@ -279,8 +279,10 @@ add_boot(struct strv *s, const struct target *t, const struct plan *p)
 	char *cmdline;
 
 	if (t->is_kernel) {
+		/* The unpacked kernel (kernel.h); vm-initrd reads the given. */
 		strv_push(s, "-kernel");
-		strv_push(s, t->kernel);
+		strv_push(s, t->boot_kernel != NULL ? t->boot_kernel :
+		    t->kernel);
 		strv_push(s, "-initrd");
 		if (p->initrd != NULL)
 			strv_push(s, p->initrd);

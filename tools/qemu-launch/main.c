@@ -27,6 +27,7 @@
 #include "disk.h"
 #include "initrd.h"
 #include "janitor.h"
+#include "kernel.h"
 #include "launch.h"
 #include "options.h"
 #include "pick.h"
@@ -98,6 +99,9 @@ main(int argc, char **argv)
 		if (argv_cmdline_check(&t) > 0)
 			exit(EXIT_USAGE);
 	}
+	/* A cache operation, not a VM's start: --print-argv does it too. */
+	if (t.is_kernel)
+		kernel_prepare(&t);
 
 	memset(&p, 0, sizeof(p));
 	p.interactive = o.launch.interactive;
@@ -149,6 +153,7 @@ main(int argc, char **argv)
 	report_close(&r);
 	strv_free(&qemu_argv);
 	free(initrd);
+	kernel_free(&t);
 	target_free(&t);
 	target_free(&o.flags);
 	config_free(&c);

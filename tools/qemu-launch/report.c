@@ -48,6 +48,23 @@ set_path(json_t *o, const char *key, const char *dir, const char *file)
 	free(path);
 }
 
+/* A kernel target's kernel: the file given, what QEMU boots, and how. */
+static json_t *
+kernel_json(const struct target *t)
+{
+	json_t *k;
+
+	if (!t->is_kernel)
+		return json_null();
+	k = json_object();
+	json_object_set_new(k, "path", json_text(t->kernel));
+	json_object_set_new(k, "boot", json_text(t->boot_kernel != NULL ?
+	    t->boot_kernel : t->kernel));
+	json_object_set_new(k, "form", json_string(t->kernel_form != NULL ?
+	    t->kernel_form : "as-given"));
+	return k;
+}
+
 bool
 report_ready(struct report *r, const struct launch *l,
     const struct target *t, const struct plan *p, const struct strv *argv,
@@ -74,6 +91,7 @@ report_ready(struct report *r, const struct launch *l,
 		set_path(disk, "log", l->rundir, RUN_NBD_LOG);
 	}
 	json_object_set_new(o, "disk", disk);
+	json_object_set_new(o, "kernel", kernel_json(t));
 	json_object_set_new(o, "argv", argv_json(argv));
 	return write_line(r, o);
 }

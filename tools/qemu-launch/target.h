@@ -82,6 +82,16 @@ struct target {
 	char *disk_rules, *disk_backend;
 	const char *disk_size;
 	char *disk_cache;	/* nbd-fault's --volatile-cache=..., or NULL */
+
+	/* Filled by kernel_prepare() (kernel.h), for kernel targets. */
+	char *boot_kernel;	/* what QEMU boots: unpacked, or kernel */
+	const char *kernel_form;	/* "pvh-elf", "image" or "as-given" */
+	/*
+	 * The content key of the file kernel names, CRC64HEX-SIZE (16 hex
+	 * digits, '-', its size in decimal), whatever its form; NULL if it
+	 * could not be read.
+	 */
+	char *kernel_key;
 };
 
 /* The key's INI name ("kernel_args") and flag ("--kernel-args"). */
