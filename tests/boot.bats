@@ -16,7 +16,7 @@ setup_file() {
 	mkdir "$BOOT_T/share"
 	echo "from the shared directory" >"$BOOT_T/share/hello"
 	echo "from the host" >"$BOOT_T/host-file"
-	qemu-launch --kernel "$(vm_boot_kernel)" --accel tcg --share "$BOOT_T/share" \
+	qemu-launch --kernel "$(vm_kernel)" --accel tcg --share "$BOOT_T/share" \
 		--detach >"$BOOT_T/launch.json" 2>"$BOOT_T/launch.err" ||
 		{ cat "$BOOT_T/launch.err" >&2; return 1; }
 }
@@ -62,7 +62,7 @@ guest() { qga-exec --sock "$(jq -r .qga "$BOOT_T/launch.json")" --wait 90s "$@";
 
 @test "a guest panic: 69, named, within a second of QEMU's exit" {
 	local rundir=$BOOT_T/panic-run end last
-	run --separate-stderr qemu-launch --kernel "$(vm_boot_kernel)" --accel tcg \
+	run --separate-stderr qemu-launch --kernel "$(vm_kernel)" --accel tcg \
 		--kernel-args 'rdinit=/nonexistent' --rundir "$rundir" --keep-rundir
 	end=$(date +%s.%N)
 	[ "$status" -eq 69 ]

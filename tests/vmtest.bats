@@ -50,7 +50,7 @@ nothing_left() {
 
 kernel_config() {
 	local k
-	k=$(vm_boot_kernel) || skip "no kernel"
+	k=$(vm_kernel) || skip "no kernel"
 	cat >"$T/work/vmtest.ini" <<EOF
 [target alpha]
 kernel = $k
@@ -151,10 +151,10 @@ EOF
 	vm_requires
 	cd "$T/work"
 	echo "host file" >here.txt
-	VT_VAR="from the host" run --separate-stderr "$VMTEST" -k "$(vm_boot_kernel)" -- \
+	VT_VAR="from the host" run --separate-stderr "$VMTEST" -k "$(vm_kernel)" -- \
 		'echo "var=$VT_VAR"; cat here.txt; pwd; uname -r; cat <(echo procsub); echo to-stderr >&2; exit 12'
 	[ "$status" -eq 12 ]
-	[ "${lines[0]}" = "=> $(basename "$(vm_boot_kernel)")" ]
+	[ "${lines[0]}" = "=> $(basename "$(vm_kernel)")" ]
 	[ "${lines[1]}" = "===> Booting" ]
 	[ "${lines[2]}" = "===> Setting up VM" ]
 	[ "${lines[3]}" = "===> Running command" ]
@@ -172,7 +172,7 @@ EOF
 @test "vmtest -k: output shows while the command runs; exit 0" {
 	vm_requires
 	cd "$T/work"
-	"$VMTEST" -k "$(vm_boot_kernel)" -- \
+	"$VMTEST" -k "$(vm_kernel)" -- \
 		"echo first; while [ ! -e '$T/work/go' ]; do sleep 0.1; done; echo second" \
 		>"$T/out" 2>"$T/err" &
 	local pid=$!
@@ -190,7 +190,7 @@ EOF
 	vm_requires
 	cd "$T/work"
 	SECONDS=0
-	run "$VMTEST" --timeout 2s -k "$(vm_boot_kernel)" -- sleep 100
+	run "$VMTEST" --timeout 2s -k "$(vm_kernel)" -- sleep 100
 	[ "$status" -eq 124 ]
 	((SECONDS < 60))
 	[[ "$output" == *"timed out"* ]]
@@ -257,7 +257,7 @@ PY
 	vm_requires
 	cd "$T/work"
 	SECONDS=0
-	run --separate-stderr "$VMTEST" --json -k "$(vm_boot_kernel)" --kargs rdinit=/nonexistent -- true
+	run --separate-stderr "$VMTEST" --json -k "$(vm_kernel)" --kargs rdinit=/nonexistent -- true
 	[ "$status" -eq 69 ]
 	((SECONDS < 60))
 	[[ "$stderr" == *"panicked"*"Kernel panic"* ]]
@@ -270,7 +270,7 @@ PY
 @test "vmtest: a name with blanks, a current directory under /tmp with blanks, and ro keeps it unwritten" {
 	vm_requires
 	local proj k
-	k=$(vm_boot_kernel)
+	k=$(vm_kernel)
 	proj=$(mktemp -d "/tmp/vt proj: 'q'.XXXXXX")
 	echo "from the host" >"$proj/here.txt"
 	printf '[target my kernel]\nkernel = %s\nkernel_args = ro\ncommand = cat here.txt; pwd; touch new && echo wrote || echo refused\n' \
@@ -291,7 +291,7 @@ PY
 @test "vmtest: SIGTERM stops the VM and removes its run directory" {
 	vm_requires
 	cd "$T/work"
-	"$VMTEST" -k "$(vm_boot_kernel)" -- sleep 100 >"$T/out" 2>"$T/err" 3>&- &
+	"$VMTEST" -k "$(vm_kernel)" -- sleep 100 >"$T/out" 2>"$T/err" 3>&- &
 	local pid=$!
 	wait_until 60 "the command to start" grep -q 'Running command' "$T/out"
 	sleep 0.5
@@ -339,19 +339,19 @@ sigkill_vmtest() {
 @test "vmtest: SIGKILL while the guest boots leaves no process and no directory after 2 s" {
 	vm_requires
 	cd "$T/work"
-	sigkill_vmtest "===> Booting" -k "$(vm_boot_kernel)" -- sleep 60
+	sigkill_vmtest "===> Booting" -k "$(vm_kernel)" -- sleep 60
 }
 
 @test "vmtest: SIGKILL while the command runs leaves no process and no directory after 2 s" {
 	vm_requires
 	cd "$T/work"
-	sigkill_vmtest "^started" -k "$(vm_boot_kernel)" -- 'echo started; sleep 60'
+	sigkill_vmtest "^started" -k "$(vm_kernel)" -- 'echo started; sleep 60'
 }
 
 @test "vmtest: SIGKILL of its whole process group (a cancelled CI job) leaves nothing after 2 s" {
 	vm_requires
 	cd "$T/work"
-	VT_MARK=$T setsid "$VMTEST" -k "$(vm_boot_kernel)" -- 'echo started; sleep 60' >"$T/out" 2>"$T/err" 3>&- &
+	VT_MARK=$T setsid "$VMTEST" -k "$(vm_kernel)" -- 'echo started; sleep 60' >"$T/out" 2>"$T/err" 3>&- &
 	wait_until 120 "the command" grep -q '^started' "$T/out"
 	local pgid
 	pgid=$(ps -o pgid= -p "$(pgrep -f "qga-exec.*$T/tmp.*bash -c" | head -n 1)" | tr -d ' ')
@@ -362,7 +362,7 @@ sigkill_vmtest() {
 @test "vmtest -j 2: SIGKILL while both targets run leaves nothing after 2 s" {
 	vm_requires
 	local k
-	k=$(vm_boot_kernel)
+	k=$(vm_kernel)
 	printf '[target one]\nkernel = %s\ncommand = sleep 60\n\n[target two three]\nkernel = %s\ncommand = sleep 60\n' \
 		"$k" "$k" >"$T/work/vmtest.ini"
 	cd "$T/work"
@@ -379,7 +379,7 @@ sigkill_vmtest() {
 	vm_requires
 	[ -x "$VT_BIN/line-window" ] || skip "line-window is not built"
 	local k
-	k=$(vm_boot_kernel)
+	k=$(vm_kernel)
 	cat >"$T/work/vmtest.ini" <<EOI
 [target alpha]
 kernel = $k
@@ -407,7 +407,7 @@ EOI
 
 @test "vmtest -k K -: an interactive shell on the guest's console" {
 	vm_requires
-	on_terminal "$VMTEST" -k "$(vm_boot_kernel)" -
+	on_terminal "$VMTEST" -k "$(vm_kernel)" -
 	wait_until 120 "the guest to be ready" screen_has 'ready in'
 	keys 'echo vt-$((6*7))' Enter
 	wait_until 120 "the command's output" screen_has '^vt-42'
@@ -437,7 +437,7 @@ offset = 1M+4096
 delay = 2s
 EOR
 	# In the guest: 16 blocks of 4 KiB from 0; the 11th (40960) fails.
-	run --separate-stderr "$VMTEST" --json -k "$(vm_boot_kernel)" --nbd-disk rules.ini --nbd-size 64M -- '
+	run --separate-stderr "$VMTEST" --json -k "$(vm_kernel)" --nbd-disk rules.ini --nbd-size 64M -- '
 		cat /sys/block/vda/serial; echo
 		dd if=/dev/zero of=/dev/vda bs=4k count=16 oflag=direct 2>&1 | grep -E "records out|error"
 		dmesg | grep -m1 "I/O error, dev vda" | sed "s/^\[[ 0-9.]*\] //"
@@ -461,7 +461,7 @@ EOR
 @test "vmtest --nbd-disk none: what the guest writes reads back identical from the memory backend" {
 	vm_requires
 	cd "$T/work"
-	run "$VMTEST" -k "$(vm_boot_kernel)" --nbd-disk none --nbd-size 16M -- '
+	run "$VMTEST" -k "$(vm_kernel)" --nbd-disk none --nbd-size 16M -- '
 		head -c 4M /dev/urandom >/var/tmp/vt-blk.$$
 		dd if=/var/tmp/vt-blk.$$ of=/dev/vda bs=1M oflag=direct 2>/dev/null
 		echo 3 >/proc/sys/vm/drop_caches
@@ -487,7 +487,7 @@ EOR
 	EOF
 	# The guest makes the trigger file itself, through the shared root:
 	# the disk's next request cuts the power, and nothing after it lands.
-	run --separate-stderr "$VMTEST" -k "$(vm_boot_kernel)" --nbd-disk cut.ini \
+	run --separate-stderr "$VMTEST" -k "$(vm_kernel)" --nbd-disk cut.ini \
 		--nbd-backend file:disk.img --nbd-size 64M --nbd-cache volatile -- '
 		mkfs.ext4 -q /dev/vda && mkdir /tmp/d || exit 9
 		# No timed journal commit: only fsync flushes.
@@ -501,7 +501,7 @@ EOR
 	[[ "$stderr" == *"vmtest: the disk's server injected 1 fault"* ]] || { echo "$stderr"; return 1; }
 	[[ "$output" == *"after the cut: 1"* ]]
 	# Power back on: the same file as the disk of a second VM.
-	run --separate-stderr "$VMTEST" -k "$(vm_boot_kernel)" --nbd-disk none \
+	run --separate-stderr "$VMTEST" -k "$(vm_kernel)" --nbd-disk none \
 		--nbd-backend file:disk.img --nbd-size 64M -- '
 		mkdir /tmp/d && mount /dev/vda /tmp/d || exit 9
 		echo "fsynced: $(cat /tmp/d/fsynced)"
