@@ -3,11 +3,16 @@
 # kernel, vm-initrd's initramfs with vm-init, qemu-launch, and qga-exec
 # running commands in a guest whose userspace is the host's.  One guest
 # serves the file.  Host paths the guest must see live under /var/tmp:
-# the guest's /tmp is its own tmpfs.
+# the guest's /tmp is its own tmpfs.  The guest's mounts and clock come
+# over vm-init's control channel: its RTC starts in 2001 on purpose.
 
 load helpers
 load fixtures/vm
 bats_require_minimum_version 1.5.0
+
+# A guest path with a blank, a newline and a colon: it could not go on
+# the kernel command line as it is.
+odd_guest_path() { printf '/mnt/a b\nc:d'; }
 
 setup_file() {
 	vm_requires
@@ -16,7 +21,11 @@ setup_file() {
 	mkdir "$BOOT_T/share"
 	echo "from the shared directory" >"$BOOT_T/share/hello"
 	echo "from the host" >"$BOOT_T/host-file"
+	mkdir "$BOOT_T/odd"
+	echo "through the control channel" >"$BOOT_T/odd/file"
 	qemu-launch --kernel "$(vm_kernel)" --accel tcg --share "$BOOT_T/share" \
+		--mount "$BOOT_T/odd:$(odd_guest_path | sed 's/:/\\:/g')" \
+		--extra-arg -rtc --extra-arg base=2001-01-01T00:00:00 \
 		--detach >"$BOOT_T/launch.json" 2>"$BOOT_T/launch.err" ||
 		{ cat "$BOOT_T/launch.err" >&2; return 1; }
 }
@@ -58,6 +67,22 @@ guest() { qga-exec --sock "$(jq -r .qga "$BOOT_T/launch.json")" --wait 90s "$@";
 	run guest --cwd "$BOOT_T" -- sh -c 'echo "from the guest" >from-guest'
 	[ "$status" -eq 0 ]
 	[ "$(cat "$BOOT_T/from-guest")" = "from the guest" ]
+}
+
+@test "the chain: a mount whose guest path holds a blank, a newline and a colon" {
+	run guest -- cat "$(odd_guest_path)/file"
+	[ "$status" -eq 0 ]
+	[ "$output" = "through the control channel" ]
+}
+
+@test "the chain: the guest's clock is the host's, though its RTC says 2001 and the command line says nothing of time" {
+	local cmdline guest_now host_now
+	cmdline=$(jq -r '.argv[.argv | index("-append") + 1]' "$BOOT_T/launch.json")
+	[[ "$cmdline" == *vm.control=* && "$cmdline" != *time* ]]
+	guest_now=$(guest -- date +%s)
+	host_now=$(date +%s)
+	echo "guest $guest_now, host $host_now"
+	(( guest_now - host_now <= 2 && host_now - guest_now <= 2 ))
 }
 
 @test "a guest panic: 69, named, within a second of QEMU's exit" {

@@ -11,6 +11,7 @@ replay() {
 }
 
 @test "fuzz target base64 replays its corpus" { replay base64; }
+@test "fuzz target control replays its corpus" { replay control; }
 @test "fuzz target jsonl_reader replays its corpus" { replay jsonl_reader; }
 @test "fuzz target launch_config replays its corpus" { replay launch_config; }
 @test "fuzz target kernel_version replays its corpus" { replay kernel_version; }

@@ -160,6 +160,40 @@ now() { echo "${EPOCHREALTIME/./}"; } # microseconds
 	[[ "$cmdline" == "console=ttyAMA0,115200 loglevel=4 earlycon printk.devkmsg=on "* ]]
 }
 
+@test "vm-initrd's initrd: the mounts and vm.interactive go over a control port on control.sock, which the command line names" {
+	golden_fixture
+	local argv
+	argv=$(cd "$TG" && qemu-launch --kernel vmlinuz --kernel-args quiet --accel tcg --rundir run \
+		--mount $'data:/mnt/a b\nc\\:d' --mount scratch:/mnt/s:rw --print-argv)
+	jq -e --arg t "$TG" '.[index("virtserialport,chardev=qga0,name=org.qemu.guest_agent.0") + 1:][:4] == [
+		"-chardev", "socket,id=control,path=" + $t + "/run/control.sock,server=on,wait=off",
+		"-device", "virtserialport,chardev=control,name=org.vmtest-tools.control.0"]' <<<"$argv"
+	jq -e '.[index("-append") + 1] == "console=ttyS0,115200 loglevel=4 earlyprintk=serial,ttyS0,115200 printk.devkmsg=on panic=-1 raid=noautodetect acpi=noirq vm.root=/dev/root vm.share=vmtest-shared vm.control=org.vmtest-tools.control.0 quiet"' <<<"$argv"
+	jq -e --arg t "$TG" 'any(.[]; . == "local,id=mount0,path=" + $t + "/data,mount_tag=mount0,security_model=none,multidevs=remap,readonly=on") and
+		any(.[]; . == "local,id=mount1,path=" + $t + "/scratch,mount_tag=mount1,security_model=none,multidevs=remap")' <<<"$argv"
+	# Interactive or not, the command line stays the same.
+	[ "$(cd "$TG" && qemu-launch --kernel vmlinuz --kernel-args quiet --accel tcg --rundir run \
+		--interactive --print-argv | jq -r '.[index("-append") + 1]')" = "$(jq -r '.[index("-append") + 1]' <<<"$argv")" ]
+}
+
+@test "the handoff: nothing before vm-init's hello, the save, then the run's text, a fresh time and entropy and end; ok is quiet, an error one line" {
+	run "$VT_TESTBIN/handoff-peer"
+	echo "$output"
+	[ "$status" -eq 0 ]
+}
+
+@test "vm-initrd's initrd: a guest path of any length, as only kernel_args count against the command line" {
+	local blanks
+	blanks=$(printf ' %.0s' {1..2000})
+	mkdir -p "$T/c"
+	echo k >"$T/c/vmlinuz"
+	run --separate-stderr qemu-launch --kernel "$T/c/vmlinuz" --accel tcg \
+		--mount "$T/c:/mnt/b${blanks}c" --print-argv
+	[ "$status" -eq 0 ] || { echo "$stderr"; return 1; }
+	bad_config "[target t]"$'\n'"kernel = vmlinuz"$'\n'"mounts = .:/mnt/b${blanks}c"$'\n'"kernel_args = ${blanks// /x}" \
+		"bad.ini:4: kernel_args: the kernel command line would be " "a x86_64 kernel keeps 2047"
+}
+
 @test "flags override the config file, and add mounts and extra args" {
 	golden_fixture
 	run --separate-stderr qemu-launch --config "$TG/targets.ini" --target kernel-x86_64 \
@@ -227,7 +261,7 @@ now() { echo "${EPOCHREALTIME/./}"; } # microseconds
 		"bad.ini:6: mounts: guest path 'relative' must be absolute"
 }
 
-@test "a kernel command line longer than the arch keeps is a configuration error naming the mount" {
+@test "an initrd of the user's: a kernel command line longer than the arch keeps is a configuration error naming the mount" {
 	local blanks
 	blanks=$(printf ' %.0s' {1..700})
 	mkdir -p "$T/c"

@@ -1,10 +1,13 @@
 /*
- * The kernel command line between qemu-launch and vm-init: argv_cmdline()
- * percent-encodes a mount's guest path, vm-init's cmdline_parse() decodes
- * it, and every byte but NUL comes back; argv_cmdline_check() keeps the
- * line within the arch's COMMAND_LINE_SIZE.  Run from tests/vm-init.bats
- * (not named test-* so that tests/lib.bats, which runs lib/'s, does not
- * count it as its own).
+ * What qemu-launch tells vm-init and vm-init reads back, both ways: over
+ * the control channel (handoff_config(), for vm-initrd's initrd) and on
+ * the kernel command line (argv_cmdline(), for a user's initrd).  A
+ * mount's guest path is percent-encoded, vm-init's cmdline_parse_control()
+ * or cmdline_parse() decodes it, and every byte but NUL comes back;
+ * argv_cmdline_check() keeps the line within the arch's
+ * COMMAND_LINE_SIZE, which the channel's mounts do not count against.
+ * Run from tests/vm-init.bats (not named test-* so that tests/lib.bats,
+ * which runs lib/'s, does not count it as its own).
  */
 #include <stdarg.h>
 #include <stdbool.h>
@@ -13,6 +16,7 @@
 #include <string.h>
 
 #include "../../tools/qemu-launch/argv.h"
+#include "../../tools/qemu-launch/handoff.h"
 #include "../../tools/vm-init/cmdline.h"
 #include "check.h"
 #include "diag.h"
@@ -35,9 +39,14 @@ report(const char *fmt, ...)
 	nreported++;
 }
 
-/* The line argv_cmdline() makes for one mount at guest on arch a. */
+/*
+ * What qemu-launch makes for one mount at guest on arch a: the kernel
+ * command line, or with control the channel's text.  control is
+ * vm-initrd's initrd (none given); without it, an initrd of the user's.
+ */
 static char *
-line_for(enum arch a, const char *guest, bool writable, bool interactive)
+text_for(enum arch a, const char *guest, bool writable, bool interactive,
+    bool control, bool channel)
 {
 	struct target t;
 	struct mount m;
@@ -48,38 +57,81 @@ line_for(enum arch a, const char *guest, bool writable, bool interactive)
 	memset(&p, 0, sizeof(p));
 	t.arch = a;
 	t.is_kernel = true;
+	t.initrd = control ? NULL : "initrd.img";
 	m.guest = (char *)guest;
 	m.writable = writable;
 	t.mount = &m;
 	t.nmount = 1;
 	p.interactive = interactive;
-	return argv_cmdline(&t, &p);
+	return channel ? handoff_config(&t, &p) : argv_cmdline(&t, &p);
 }
 
-/* guest survives the trip: one word, safe bytes only, decoded as it was. */
+static char *
+line_for(enum arch a, const char *guest, bool writable, bool interactive)
+{
+	return text_for(a, guest, writable, interactive, false, false);
+}
+
+/*
+ * guest survives the trip over the channel or on the command line: one
+ * word, safe bytes only, decoded as it was.
+ */
 static bool
-round_trip(const char *guest, bool writable)
+trip(const char *guest, bool writable, bool channel)
 {
 	struct config c;
-	char *line = line_for(ARCH_X86_64, guest, writable, false), *s;
+	char *text = text_for(ARCH_X86_64, guest, writable, false, channel,
+	    channel), *s;
 	bool ok = true;
 
-	for (s = line; *s != '\0'; s++)
-		if ((unsigned char)*s < ' ' || (unsigned char)*s > '~' ||
-		    *s == '"')
+	for (s = text; *s != '\0'; s++)
+		if (((unsigned char)*s < ' ' && *s != '\n') ||
+		    (unsigned char)*s > '~' || *s == '"')
 			ok = false;
 	cmdline_defaults(&c);
 	nreported = 0;
-	if (cmdline_parse(line, &c, report) != 0 || nreported != 0)
+	if ((channel ? cmdline_parse_control(text, &c, report) :
+	    cmdline_parse(text, &c, report)) != 0 || nreported != 0)
 		ok = false;
 	if (c.nmounts != 1 || strcmp(c.mounts[0].tag, "mount0") != 0 ||
 	    strcmp(c.mounts[0].path, guest) != 0 || c.mounts[0].ro == writable)
 		ok = false;
 	if (!ok)
-		fprintf(stderr, "round trip failed for '%s'\n", guest);
+		fprintf(stderr, "round trip %s failed for '%s'\n", channel ?
+		    "over the channel" : "on the command line", guest);
 	free(c.mounts);
-	free(line);
+	free(text);
 	return ok;
+}
+
+static bool
+round_trip(const char *guest, bool writable)
+{
+	return trip(guest, writable, true) && trip(guest, writable, false);
+}
+
+/*
+ * With the channel, the command line names the port and holds no mount
+ * and no vm.interactive; the channel's text holds them, one a line.
+ */
+static void
+test_channel_split(void)
+{
+	char *line = text_for(ARCH_X86_64, "/m n", false, true, true, false);
+	char *text = text_for(ARCH_X86_64, "/m n", false, true, true, true);
+
+	CHECK(strstr(line, " vm.control=" CONTROL_PORT) != NULL);
+	CHECK(strstr(line, "vm.mount") == NULL);
+	CHECK(strstr(line, "vm.interactive") == NULL);
+	CHECK(strcmp(text, "vm.mount=mount0:/m%20n:ro\nvm.interactive=1\n")
+	    == 0);
+	free(line);
+	free(text);
+	line = text_for(ARCH_X86_64, "/m n", false, true, false, false);
+	CHECK(strstr(line, "vm.control") == NULL);
+	CHECK(strstr(line, " vm.mount=mount0:/m%20n:ro vm.interactive=1") !=
+	    NULL);
+	free(line);
 }
 
 static void
@@ -192,7 +244,7 @@ longest_fit(enum arch a)
 }
 
 static int
-check_length(enum arch a, size_t n)
+check_length(enum arch a, size_t n, bool control)
 {
 	struct target t;
 	struct mount m;
@@ -206,6 +258,7 @@ check_length(enum arch a, size_t n)
 	memset(&m, 0, sizeof(m));
 	t.arch = a;
 	t.is_kernel = true;
+	t.initrd = control ? NULL : "initrd.img";
 	m.guest = guest;
 	m.writable = true;
 	m.at.flag = "--mount";
@@ -227,8 +280,10 @@ test_limit(void)
 	/* COMMAND_LINE_SIZE holds the NUL: one byte less is the line's. */
 	for (i = 0; i < sizeof(arches) / sizeof(arches[0]); i++) {
 		n = longest_fit(arches[i]);
-		CHECK(check_length(arches[i], n) == 0);
-		CHECK(check_length(arches[i], n + 1) == 1);
+		CHECK(check_length(arches[i], n, false) == 0);
+		CHECK(check_length(arches[i], n + 1, false) == 1);
+		/* Over the channel, a path's length is no concern of the line. */
+		CHECK(check_length(arches[i], 4 * n, true) == 0);
 	}
 	CHECK(longest_fit(ARCH_X86_64) > longest_fit(ARCH_RISCV64));
 }
@@ -238,6 +293,7 @@ main(int argc, char **argv)
 {
 	(void)argc;
 	diag_init(argv[0]);
+	test_channel_split();
 	test_every_byte();
 	test_lookalikes();
 	test_malformed();

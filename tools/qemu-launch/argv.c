@@ -12,7 +12,9 @@
  *   distribution kernels work (9p as modules);
  * - the image's format is named, not guessed;
  * - mounts in guest path order with tags mount0, mount1...; no output
- *   port, as qga-exec streams through guest files.
+ *   port, as qga-exec streams through guest files;
+ * - with vm-initrd's initrd, a second port, vm-init's control channel
+ *   (handoff.h), which carries the mounts instead of the command line.
  */
 #include <limits.h>
 #include <stdarg.h>
@@ -22,6 +24,7 @@
 
 #include "argv.h"
 #include "diag.h"
+#include "handoff.h"
 #include "xalloc.h"
 
 static void
@@ -127,24 +130,10 @@ add_9p(struct strv *s, const struct target *t, const char *id,
 	    "multidevs=remap%s", id, opt(path), opt(tag), ro);
 }
 
-/*
- * A path as a vm.* value: every byte but a few that are safe everywhere
- * as %HH, '%' included, which vm-init decodes.  Blanks and quotes would
- * split or end the word, the kernel takes 0xA0 for a blank too (so no
- * byte over 0x7f is left as it is), and ':' is vm.mount's separator.
- */
-static void
-put_encoded(FILE *f, const char *s)
+bool
+argv_control(const struct target *t)
 {
-	static const char safe[] = "abcdefghijklmnopqrstuvwxyz"
-	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789/._-+,=@~";
-
-	for (; *s != '\0'; s++) {
-		if (strchr(safe, *s) != NULL)
-			fputc(*s, f);
-		else
-			fprintf(f, "%%%02X", (unsigned char)*s);
-	}
+	return t->is_kernel && t->initrd == NULL;
 }
 
 /*
@@ -173,13 +162,13 @@ argv_cmdline(const struct target *t, const struct plan *p)
 	if (a->boot_args != NULL)
 		fprintf(f, " %s", a->boot_args);
 	fprintf(f, " vm.root=%s vm.share=%s", TAG_ROOT, TAG_SHARE);
-	for (i = 0; i < t->nmount; i++) {
-		fprintf(f, " vm.mount=mount%zu:", i);
-		put_encoded(f, t->mount[i].guest);
-		if (!t->mount[i].writable)
-			fputs(":ro", f);
+	if (argv_control(t))
+		fprintf(f, " vm.control=%s", CONTROL_PORT);
+	for (i = 0; i < t->nmount && !argv_control(t); i++) {
+		fputc(' ', f);
+		handoff_put_mount(f, t, i);
 	}
-	if (p->interactive)
+	if (p->interactive && !argv_control(t))
 		fprintf(f, " vm.interactive=1");
 	if (args != NULL && *args != '\0')
 		fprintf(f, " %s", args);
@@ -207,22 +196,18 @@ cmdline_length(const struct target *t, size_t nmount, bool interactive,
 	return len;
 }
 
-int
-argv_cmdline_check(const struct target *t)
+/*
+ * Names the mount whose word makes the line (len bytes) longer than max,
+ * in the line's order, with vm.interactive=1 counted first: it is small,
+ * and not the user's to shorten.  1 if one does, else 0.
+ */
+static int
+mount_too_long(const struct target *t, size_t len, size_t max)
 {
-	const struct arch_info *a = &arch_table[t->arch];
-	const struct setting *args = &t->set[KEY_KERNEL_ARGS];
 	const struct mount *m;
 	char where[PATH_MAX + 32];
-	size_t len, max = a->cmdline_size - 1, reserve, before, after, i;
+	size_t reserve, before, after, i;
 
-	if ((len = cmdline_length(t, t->nmount, true, true)) <= max)
-		return 0;
-	/*
-	 * Named at the word that crosses the limit, in the line's order,
-	 * with vm.interactive=1 counted first: it is small, and not the
-	 * user's to shorten.
-	 */
 	reserve = cmdline_length(t, 0, true, false) -
 	    cmdline_length(t, 0, false, false);
 	before = cmdline_length(t, 0, false, false);
@@ -236,9 +221,25 @@ argv_cmdline_check(const struct target *t)
 		    "bytes long; a %s kernel keeps %zu",
 		    origin_text(&m->at, where, sizeof(where)), m->guest,
 		    strlen(m->guest) > 60 ? "..." : "", after - before, len,
-		    a->name, max);
+		    arch_table[t->arch].name, max);
 		return 1;
 	}
+	return 0;
+}
+
+int
+argv_cmdline_check(const struct target *t)
+{
+	const struct arch_info *a = &arch_table[t->arch];
+	const struct setting *args = &t->set[KEY_KERNEL_ARGS];
+	char where[PATH_MAX + 32];
+	size_t len, max = a->cmdline_size - 1;
+
+	if ((len = cmdline_length(t, t->nmount, true, true)) <= max)
+		return 0;
+	/* With the control channel, the mounts are not on the line. */
+	if (!argv_control(t) && mount_too_long(t, len, max))
+		return 1;
 	error_msg("%s: %sthe kernel command line would be %zu bytes long; a "
 	    "%s kernel keeps %zu", origin_text(args->value != NULL ? &args->at :
 	    &t->at, where, sizeof(where)), args->value != NULL ?
@@ -367,6 +368,14 @@ argv_build(const struct target *t, const struct plan *p, struct strv *s)
 	strv_push(s, "-device");
 	strv_push(s, "virtserialport,chardev=qga0,"
 	    "name=org.qemu.guest_agent.0");
+	if (argv_control(t)) {
+		strv_push(s, "-chardev");
+		strv_pushf(s, "socket,id=control,path=%s,server=on,wait=off",
+		    run_file(p, RUN_CONTROL));
+		strv_push(s, "-device");
+		strv_push(s, "virtserialport,chardev=control,name="
+		    CONTROL_PORT);
+	}
 	strv_push(s, "-pidfile");
 	strv_pushf(s, "%s/%s", p->rundir, RUN_PIDFILE);
 

@@ -41,6 +41,7 @@ struct plan {
 #define RUN_SERIAL "serial.log"
 #define RUN_PIDFILE "qemu.pid"
 #define RUN_STDERR "qemu.err"
+#define RUN_CONTROL "control.sock"	/* vm-init's control channel */
 #define RUN_NBD "nbd.sock"		/* the disk's server, nbd-fault */
 #define RUN_NBD_PID "nbd-fault.pid"
 #define RUN_NBD_LOG "nbd-fault.log"	/* its JSON lines: each fault */
@@ -50,22 +51,36 @@ struct plan {
 #define TAG_ROOT "/dev/root"
 #define TAG_SHARE "vmtest-shared"
 
+/* The virtio-serial port of vm-init's control channel (handoff.h). */
+#define CONTROL_PORT "org.vmtest-tools.control.0"
+
+/*
+ * Whether a run hands the guest its mounts and the rest over the control
+ * channel: a kernel target booting vm-initrd's initrd, whose vm-init
+ * speaks it.  An initrd of the user's may have any /init, so it gets
+ * them on the kernel command line, as it always has.
+ */
+bool argv_control(const struct target *t);
+
 void argv_build(const struct target *t, const struct plan *p,
     struct strv *out);
 
 /*
- * The kernel command line of a kernel target (malloc'd).  A guest path
- * goes on it percent-encoded (every byte but letters, digits and
- * "/._-+,=@~"), so it may hold any byte; vm-init decodes it.
+ * The kernel command line of a kernel target (malloc'd): what must be
+ * known before the handoff (the console, the root, the share's tag,
+ * vm.control) and kernel_args.  Without the control channel, the mounts
+ * and vm.interactive too, a guest path percent-encoded (handoff.h), so
+ * it may hold any byte; vm-init decodes it.
  */
 char *argv_cmdline(const struct target *t, const struct plan *p);
 
 /*
  * Whether a kernel target's command line fits its arch's
  * COMMAND_LINE_SIZE: the kernel would cut a longer one without a word.
- * Counted with vm.interactive=1, the longest any plan makes it.  A line
- * too long is reported once, at the mount (else kernel_args) whose word
- * crosses the limit.  Returns the number of problems, 0 or 1.
+ * With the control channel only kernel_args can make it too long.
+ * Without it, it is counted with vm.interactive=1, the longest any plan
+ * makes it, and reported once, at the mount (else kernel_args) whose
+ * word crosses the limit.  Returns the number of problems, 0 or 1.
  */
 int argv_cmdline_check(const struct target *t);
 

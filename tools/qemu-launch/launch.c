@@ -35,7 +35,7 @@
 #define GONE_MS 2000		/* for a QEMU whose QMP failed to exit */
 
 static const char *const run_files[] = {
-	RUN_QMP, RUN_QGA, RUN_SERIAL, RUN_PIDFILE, RUN_STDERR,
+	RUN_QMP, RUN_QGA, RUN_SERIAL, RUN_PIDFILE, RUN_STDERR, RUN_CONTROL,
 	RUN_NBD, RUN_NBD_PID, RUN_NBD_LOG, RUN_NBD_ERR, NULL,
 };
 
@@ -123,11 +123,15 @@ launch_rundir(struct launch *l)
 	}
 	free(dir);
 	l->rundir = xstrdup(real);
-	/* A socket path must fit in sun_path, or QEMU fails obscurely. */
-	if (strlen(l->rundir) + 1 + strlen(RUN_QMP) >= sizeof(sun.sun_path)) {
+	/*
+	 * A socket path must fit in sun_path, or QEMU fails obscurely:
+	 * checked with the longest socket name.
+	 */
+	if (strlen(l->rundir) + 1 + strlen(RUN_CONTROL) >=
+	    sizeof(sun.sun_path)) {
 		error_msg("run directory %s: too long a path for its sockets "
 		    "(at most %zu bytes)", l->rundir, sizeof(sun.sun_path) -
-		    2 - strlen(RUN_QMP));
+		    2 - strlen(RUN_CONTROL));
 		launch_cleanup(l);
 		return -1;
 	}

@@ -25,6 +25,7 @@
 #include "cwd.h"
 #include "diag.h"
 #include "disk.h"
+#include "handoff.h"
 #include "initrd.h"
 #include "janitor.h"
 #include "kernel.h"
@@ -81,9 +82,9 @@ main(int argc, char **argv)
 	struct strv qemu_argv = { 0 };
 	struct report r;
 	struct run_end failed = { "start", 0, "" };
-	char *initrd = NULL;
+	char *initrd = NULL, *config;
 	int rc, janitor = -1;
-	pid_t janitor_pid = 0;
+	pid_t janitor_pid = 0, handoff = -1;
 
 	diag_init(argv[0]);
 	options_parse(argc, argv, &o);
@@ -128,6 +129,14 @@ main(int argc, char **argv)
 	if (rc == EXIT_OK && !report_ready(&r, &o.launch, &t, &p, &qemu_argv,
 	    o.disk_pid))
 		rc = EXIT_LOCAL;
+	/* The guest's own settings go over the control channel. */
+	if (rc == EXIT_OK && argv_control(&t)) {
+		config = handoff_config(&t, &p);
+		if ((handoff = handoff_start(&o.launch, config, true, NULL,
+		    NULL)) < 0)
+			rc = EXIT_LOCAL;
+		free(config);
+	}
 	if (rc == EXIT_OK && o.launch.detach) {
 		/* QEMU is the caller's now, and so is the disk's server. */
 		o.launch.pid = 0;
@@ -142,6 +151,7 @@ main(int argc, char **argv)
 		/* The server ends with QEMU's connection, or now. */
 		launch_stop(&o.launch, o.run ? CAPTIVE_GRACE_MS : STOP_GRACE_MS);
 		disk_stop(o.disk_pid);
+		handoff_stop(handoff);
 		if (o.keep) {
 			/* Stop QEMU, but leave its directory for a look. */
 			free(o.launch.rundir);

@@ -173,6 +173,70 @@ parse_msize(const char *v, uint32_t *msize)
 	return 0;
 }
 
+/*
+ * SECONDS[.FRACTION], the fraction up to nine digits (nanoseconds).  The
+ * ceiling is far beyond any clock, and clock_settime() refuses what the
+ * kernel cannot hold.
+ */
+static int
+parse_time(const char *v, struct timespec *ts)
+{
+	char secs[16];
+	const char *dot;
+	uint64_t s;
+	size_t n;
+	long ns = 0;
+	int digits = 0;
+
+	if (v == NULL)
+		return -1;
+	dot = strchr(v, '.');
+	n = dot != NULL ? (size_t)(dot - v) : strlen(v);
+	if (n == 0 || n >= sizeof(secs))
+		return -1;
+	memcpy(secs, v, n);
+	secs[n] = '\0';
+	if (parse_uint(secs, 0, 9999999999ULL, &s) < 0)
+		return -1;
+	if (dot != NULL) {
+		for (v = dot + 1; *v != '\0'; v++, digits++) {
+			if (!ascii_is_digit(*v) || digits == 9)
+				return -1;
+			ns = ns * 10 + (*v - '0');
+		}
+		if (digits == 0)
+			return -1;
+		for (; digits < 9; digits++)
+			ns *= 10;
+	}
+	ts->tv_sec = (time_t)s;
+	ts->tv_nsec = ns;
+	return 0;
+}
+
+/* Hex digits, two a byte, decoded in place. */
+static int
+parse_entropy(char *v, struct config *c)
+{
+	unsigned char *out = (unsigned char *)v;
+	size_t n, i;
+
+	if (v == NULL)
+		return -1;
+	n = strlen(v);
+	if (n % 2 != 0 || n < 2 * ENTROPY_MIN || n > 2 * ENTROPY_MAX)
+		return -1;
+	for (i = 0; i < n; i++)
+		if (ascii_hex_value(v[i]) < 0)
+			return -1;
+	for (i = 0; i < n / 2; i++)
+		out[i] = (unsigned char)(ascii_hex_value(v[2 * i]) * 16 +
+		    ascii_hex_value(v[2 * i + 1]));
+	c->entropy = out;
+	c->entropy_len = n / 2;
+	return 0;
+}
+
 static int
 parse_key(struct config *c, const char *key, char *v)
 {
@@ -202,20 +266,77 @@ parse_key(struct config *c, const char *key, char *v)
 		if (v == NULL || strlen(v) > 64)
 			return -1;
 		c->hostname = v;
-	} else {
-		return -2;
+	} else if (strcmp(key, "control") == 0) {
+		/* A port name, as /dev/virtio-ports/NAME can carry it. */
+		if (v == NULL || *v == '\0' || *v == '.' ||
+		    strchr(v, '/') != NULL || strlen(v) > 200)
+			return -1;
+		c->control = v;
+	} else if (strcmp(key, "time") == 0) {
+		if (parse_time(v, &c->time) < 0)
+			return -1;
+		c->time_given = true;
+	} else if (strcmp(key, "entropy") == 0) {
+		return parse_entropy(v, c);
 	}
 	return 0;
 }
 
-int
-cmdline_parse(char *text, struct config *c, cmdline_report *report)
+/*
+ * Where each key may come from.  The channel carries what differs between
+ * runs that start from one saved state; what shapes the guest before the
+ * handoff (the root, the port to ask) can only be on the command line,
+ * and what must be fresh for each run (the time, the random bytes) only
+ * over the channel: on the command line it would be stale after a
+ * restore, and readable in /proc/cmdline.
+ */
+#define FROM_CMDLINE 1
+#define FROM_CHANNEL 2
+
+static const struct {
+	const char *name;
+	int from;
+} keys[] = {
+	{ "root", FROM_CMDLINE },
+	{ "msize", FROM_CMDLINE },
+	{ "share", FROM_CMDLINE | FROM_CHANNEL },
+	{ "mount", FROM_CMDLINE | FROM_CHANNEL },
+	{ "interactive", FROM_CMDLINE | FROM_CHANNEL },
+	{ "debug", FROM_CMDLINE },
+	{ "qga", FROM_CMDLINE },
+	{ "hostname", FROM_CMDLINE },
+	{ "control", FROM_CMDLINE },
+	{ "time", FROM_CHANNEL },
+	{ "entropy", FROM_CHANNEL },
+};
+
+/* The places key may come from, or 0 for an unknown key. */
+static int
+key_from(const char *key)
 {
+	size_t i;
+
+	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		if (strcmp(keys[i].name, key) == 0)
+			return keys[i].from;
+	return 0;
+}
+
+static int
+parse_words(char *text, struct config *c, cmdline_report *report, int from)
+{
+	const char *where = from == FROM_CHANNEL ?
+	    "over the control channel" : "on the kernel command line";
 	char *p = text, *w, *v;
 	const char *why;
-	int problems = 0, r;
+	int problems = 0, allowed;
 
 	while ((w = next_word(&p)) != NULL) {
+		if (from == FROM_CHANNEL && strncmp(w, "vm.", 3) != 0) {
+			report("not a vm.KEY=VALUE word %s: %s", where, w);
+			problems++;
+			continue;
+		}
 		if (strcmp(w, "--") == 0)
 			break;
 		/* As for the kernel's own root: the last one wins. */
@@ -232,24 +353,80 @@ cmdline_parse(char *text, struct config *c, cmdline_report *report)
 		v = strchr(w, '=');
 		if (v != NULL)
 			*v++ = '\0';
+		if ((allowed = key_from(w + 3)) == 0) {
+			report("unknown key %s %s", w, where);
+			problems++;
+			continue;
+		}
+		if ((allowed & from) == 0) {
+			report("key %s is not taken %s", w, where);
+			problems++;
+			continue;
+		}
 		if (v != NULL && (why = escape_problem(v)) != NULL) {
-			report("bad escape on the kernel command line: %s=%s: "
-			    "%s", w, v, why);
+			report("bad escape %s: %s=%s: %s", where, w, v, why);
 			problems++;
 			continue;
 		}
 		/* A mount's value is split before it is decoded. */
 		if (v != NULL && strcmp(w, "vm.mount") != 0)
 			decode(v);
-		r = parse_key(c, w + 3, v);
-		if (r == -2) {
-			report("unknown key %s on the kernel command line", w);
-			problems++;
-		} else if (r < 0) {
-			report("bad value on the kernel command line: %s=%s",
-			    w, v != NULL ? v : "");
+		if (parse_key(c, w + 3, v) < 0) {
+			report("bad value %s: %s=%s", where, w,
+			    v != NULL ? v : "");
 			problems++;
 		}
 	}
 	return problems;
+}
+
+int
+cmdline_parse(char *text, struct config *c, cmdline_report *report)
+{
+	return parse_words(text, c, report, FROM_CMDLINE);
+}
+
+int
+cmdline_parse_control(char *text, struct config *c, cmdline_report *report)
+{
+	return parse_words(text, c, report, FROM_CHANNEL);
+}
+
+void
+cmdline_print(const struct config *c, FILE *f)
+{
+	const struct share *m;
+	size_t i;
+	int j;
+
+	fprintf(f, "root=%s\n", c->root_tag);
+	fprintf(f, "root-mode=%s\n", c->root_ro ? "ro" : "rw");
+	if (c->msize != 0)
+		fprintf(f, "msize=%u\n", c->msize);
+	else
+		fprintf(f, "msize=auto\n");
+	fprintf(f, "share=%s\n", c->share_tag != NULL ? c->share_tag : "");
+	fprintf(f, "share-required=%d\n", c->share_given &&
+	    c->share_tag != NULL && *c->share_tag != '\0');
+	for (j = 0; j < c->nmounts; j++) {
+		m = &c->mounts[j];
+		fprintf(f, "mount=%s:%s:%s\n", m->tag, m->path,
+		    m->ro ? "ro" : "rw");
+	}
+	fprintf(f, "interactive=%d\n", c->interactive);
+	fprintf(f, "qga=%s\n", c->qga != NULL ? c->qga : "auto");
+	fprintf(f, "hostname=%s\n", c->hostname);
+	fprintf(f, "debug=%d\n", c->debug);
+	/* Only when given: most command lines have none of them. */
+	if (c->control != NULL)
+		fprintf(f, "control=%s\n", c->control);
+	if (c->time_given)
+		fprintf(f, "time=%lld.%09ld\n", (long long)c->time.tv_sec,
+		    c->time.tv_nsec);
+	if (c->entropy != NULL) {
+		fputs("entropy=", f);
+		for (i = 0; i < c->entropy_len; i++)
+			fprintf(f, "%02x", c->entropy[i]);
+		fputc('\n', f);
+	}
 }

@@ -3,14 +3,17 @@
  *
  * The story, each step timed on the kernel log: mount /proc, /sys and
  * /dev in the initramfs; read the kernel command line; load the modules
- * the initramfs carries; mount the 9p root and switch into it; mount the
- * guest's own /dev/pts, /dev/shm, /run, /tmp and /mnt, the kernel's
- * debugging file systems and the host's shared directories; add the
- * /dev links udev would make; bring lo up; start the guest agent on its
- * virtio-serial port and say "ready" once it holds the port.  Then reap
- * children until the agent (or, interactively, the shell) exits or a
- * signal asks for the end, and power off.  Anything fatal before the
- * agent runs is said loudly and powers off too: init never exits.
+ * the initramfs carries; with vm.control, take the run's own settings,
+ * the host's time and fresh entropy over the control channel (the
+ * handoff, where a snapshot is taken); mount the 9p root and switch
+ * into it; mount the guest's own /dev/pts, /dev/shm, /run, /tmp and
+ * /mnt, the kernel's debugging file systems and the host's shared
+ * directories; add the /dev links udev would make; bring lo up; start
+ * the guest agent on its virtio-serial port and say "ready" once it
+ * holds the port.  Then reap children until the agent (or,
+ * interactively, the shell) exits or a signal asks for the end, and
+ * power off.  Anything fatal before the agent runs is said loudly and
+ * powers off too: init never exits.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -23,6 +26,7 @@
 
 #include "agent.h"
 #include "cmdline.h"
+#include "control.h"
 #include "devices.h"
 #include "diag.h"
 #include "log.h"
@@ -38,7 +42,7 @@
 
 static const char usage_text[] =
 "usage: vm-init\n"
-"       vm-init --parse CMDLINE\n";
+"       vm-init --parse CMDLINE [--control TEXT]\n";
 
 static const char help_text[] =
 "\n"
@@ -49,8 +53,11 @@ static const char help_text[] =
 "kernel command line: vm.root=TAG vm.msize=SIZE vm.share=TAG\n"
 "vm.mount=TAG:PATH[:ro] vm.interactive=1 vm.qga=PATH vm.hostname=NAME\n"
 "vm.debug=1, and ro or rw.  Values are percent-decoded: %20 is a blank.\n"
+"With vm.control=PORT, the host sends vm.mount, vm.interactive, vm.share,\n"
+"vm.time and vm.entropy over that virtio-serial port after the modules load.\n"
 "\n"
 "  -p, --parse CMDLINE   print the settings CMDLINE gives, one per line, and exit\n"
+"  -c, --control TEXT    with --parse: TEXT as the control channel's, over CMDLINE\n"
 "  -h, --help            this help\n"
 "  -V, --version         print the version\n"
 "\n"
@@ -59,51 +66,29 @@ static const char help_text[] =
 
 static const struct option long_options[] = {
 	{ "parse", required_argument, NULL, 'p' },
+	{ "control", required_argument, NULL, 'c' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
 };
-
-static void
-print_config(const struct config *c)
-{
-	const struct share *m;
-	int i;
-
-	printf("root=%s\n", c->root_tag);
-	printf("root-mode=%s\n", c->root_ro ? "ro" : "rw");
-	if (c->msize != 0)
-		printf("msize=%u\n", c->msize);
-	else
-		printf("msize=auto\n");
-	printf("share=%s\n", c->share_tag != NULL ? c->share_tag : "");
-	printf("share-required=%d\n", c->share_given && c->share_tag != NULL &&
-	    *c->share_tag != '\0');
-	for (i = 0; i < c->nmounts; i++) {
-		m = &c->mounts[i];
-		printf("mount=%s:%s:%s\n", m->tag, m->path,
-		    m->ro ? "ro" : "rw");
-	}
-	printf("interactive=%d\n", c->interactive);
-	printf("qga=%s\n", c->qga != NULL ? c->qga : "auto");
-	printf("hostname=%s\n", c->hostname);
-	printf("debug=%d\n", c->debug);
-}
 
 /* As an ordinary process: options only, never the boot. */
 static int
 not_init(int argc, char **argv)
 {
 	struct config c;
-	char *parse = NULL;
+	char *parse = NULL, *control = NULL;
 	int ch, problems;
 
 	diag_init(argv[0]);
-	while ((ch = getopt_long(argc, argv, "p:hV", long_options,
+	while ((ch = getopt_long(argc, argv, "p:c:hV", long_options,
 	    NULL)) != -1) {
 		switch (ch) {
 		case 'p':
 			parse = optarg;
+			break;
+		case 'c':
+			control = optarg;
 			break;
 		case 'h':
 			fputs(usage_text, stdout);
@@ -117,7 +102,7 @@ not_init(int argc, char **argv)
 			return EXIT_USAGE;
 		}
 	}
-	if (optind < argc) {
+	if (optind < argc || (control != NULL && parse == NULL)) {
 		fputs(usage_text, stderr);
 		return EXIT_USAGE;
 	}
@@ -127,7 +112,9 @@ not_init(int argc, char **argv)
 	cmdline_defaults(&c);
 	/* The words are parsed in place: argv's strings are ours to change. */
 	problems = cmdline_parse(parse, &c, error_msg);
-	print_config(&c);
+	if (control != NULL)
+		problems += cmdline_parse_control(control, &c, error_msg);
+	cmdline_print(&c, stdout);
 	if (fflush(stdout) != 0 || ferror(stdout))
 		die_errno(EXIT_LOCAL, "stdout");
 	return problems > 0 ? EXIT_USAGE : EXIT_OK;
@@ -260,6 +247,11 @@ boot(void)
 	/* A module that fails is logged; a mount that needs it will say. */
 	modules_load(MODULES_LIST);
 	t = log_step("modules", t);
+	/* The handoff: nothing is mounted from 9p yet (control.h says why). */
+	if (c.control != NULL) {
+		control_receive(&c);
+		t = log_step("control", t);
+	}
 	msize = mounts_root(&c);
 	t = log_step("root", t);
 	mounts_switch_root();
