@@ -23,6 +23,7 @@ unit() {
 @test "qga: version tuples, exec-status and file-read decoding" { unit qga; }
 @test "rules: the rule file grammar, compat errors, matching" { unit rules; }
 @test "sanitize: escapes, CR, tabs, UTF-8, widths, clipping, bounded lines" { unit sanitize; }
+@test "snapfile: whole entries open at their stream; corrupt, truncated, foreign and empty ones do not; eviction by recency within the cap, dead runs' temporary files, idle locks" { unit snapfile; }
 @test "sock: addresses, listening on paths and port 0, connecting" { unit sock; }
 @test "stop: a stop signal before or during a wait ends it, SIGCHLD does not, acknowledging, a watched pidfd" { unit stop; }
 @test "window: frames, cursor arithmetic, erasing, skipping, terminal rows" { unit window; }

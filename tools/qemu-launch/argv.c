@@ -102,7 +102,8 @@ run_file(const struct plan *p, const char *name)
 	static int next;
 	next = (next + 1) % 2;
 	free(bufs[next]);
-	bufs[next] = xasprintf("%s/%s", p->rundir, name);
+	bufs[next] = xasprintf("%s/%s", p->key_mode ? "RUNDIR" : p->rundir,
+	    name);
 	return opt(bufs[next]);
 }
 
@@ -111,10 +112,14 @@ run_file(const struct plan *p, const char *name)
  * so there the pair it stands for is spelled out with the CCW device.
  */
 static void
-add_9p(struct strv *s, const struct target *t, const char *id,
-    const char *path, const char *tag, bool readonly)
+add_9p(struct strv *s, const struct target *t, const struct plan *p,
+    const char *id, const char *path, const char *tag, bool readonly)
 {
 	const char *ro = readonly ? ",readonly=on" : "";
+
+	/* Which host directory is behind a tag is no part of the guest. */
+	if (p->key_mode)
+		path = "HOST";
 
 	if (arch_table[t->arch].ccw) {
 		strv_push(s, "-fsdev");
@@ -247,6 +252,27 @@ argv_cmdline_check(const struct target *t)
 	return 1;
 }
 
+/*
+ * What snapshot boots add: a monitor for qemu-launch alone (it saves and
+ * resumes through it while a command may hold the run's), and on x86
+ * a VM generation ID, whose change on a restore makes Linux reseed its
+ * random state.
+ */
+static void
+add_snapshot_devices(struct strv *s, const struct target *t,
+    const struct plan *p)
+{
+	strv_push(s, "-chardev");
+	strv_pushf(s, "socket,id=launch,path=%s,server=on,wait=off",
+	    run_file(p, RUN_MONITOR));
+	strv_push(s, "-mon");
+	strv_push(s, "chardev=launch,mode=control");
+	if (t->arch == ARCH_X86_64) {
+		strv_push(s, "-device");
+		strv_push(s, "vmgenid,guid=auto");
+	}
+}
+
 /* Either quoted for a shell or not needing it: vm-initrd's command. */
 static void
 add_initrd_command(struct strv *s, const char *kernel)
@@ -282,10 +308,12 @@ add_boot(struct strv *s, const struct target *t, const struct plan *p)
 	if (t->is_kernel) {
 		/* The unpacked kernel (kernel.h); vm-initrd reads the given. */
 		strv_push(s, "-kernel");
-		strv_push(s, t->boot_kernel != NULL ? t->boot_kernel :
-		    t->kernel);
+		strv_push(s, p->key_mode ? "KERNEL" : t->boot_kernel != NULL ?
+		    t->boot_kernel : t->kernel);
 		strv_push(s, "-initrd");
-		if (p->initrd != NULL)
+		if (p->key_mode)
+			strv_push(s, "INITRD");
+		else if (p->initrd != NULL)
 			strv_push(s, p->initrd);
 		else
 			add_initrd_command(s, t->kernel);
@@ -295,7 +323,7 @@ add_boot(struct strv *s, const struct target *t, const struct plan *p)
 		free(cmdline);
 		/* With panic=-1, a panic ends QEMU at once. */
 		strv_push(s, "-no-reboot");
-		add_9p(s, t, "root", t->rootfs, TAG_ROOT, false);
+		add_9p(s, t, p, "root", t->rootfs, TAG_ROOT, false);
 		return;
 	}
 	/*
@@ -328,7 +356,8 @@ argv_build(const struct target *t, const struct plan *p, struct strv *s)
 	size_t i;
 
 	memset(s, 0, sizeof(*s));
-	strv_push(s, t->qemu);
+	/* The binary is keyed by its identity, the files by their content. */
+	strv_push(s, p->key_mode ? "QEMU" : t->qemu);
 	strv_push(s, "-nodefaults");
 	strv_push(s, "-display");
 	strv_push(s, "none");
@@ -343,7 +372,10 @@ argv_build(const struct target *t, const struct plan *p, struct strv *s)
 	strv_push(s, "-m");
 	strv_push(s, t->memory);
 
-	if (p->interactive) {
+	if (p->key_mode) {
+		strv_push(s, "-serial");
+		strv_push(s, "SERIAL");
+	} else if (p->interactive) {
 		/* vmtest's: Ctrl-A c reaches the monitor, Ctrl-A x quits. */
 		strv_push(s, "-serial");
 		strv_push(s, "mon:stdio");
@@ -377,15 +409,18 @@ argv_build(const struct target *t, const struct plan *p, struct strv *s)
 		    CONTROL_PORT);
 	}
 	strv_push(s, "-pidfile");
-	strv_pushf(s, "%s/%s", p->rundir, RUN_PIDFILE);
+	strv_push(s, run_file(p, RUN_PIDFILE));
+	if (p->snapshots)
+		add_snapshot_devices(s, t, p);
 
 	add_boot(s, t, p);
-	add_9p(s, t, "shared", t->share, TAG_SHARE, false);
+	add_9p(s, t, p, "shared", t->share, TAG_SHARE, false);
 	for (i = 0; i < t->nmount; i++) {
 		char id[32];
 
 		snprintf(id, sizeof(id), "mount%zu", i);
-		add_9p(s, t, id, t->mount[i].host, id, !t->mount[i].writable);
+		add_9p(s, t, p, id, t->mount[i].host, id,
+		    !t->mount[i].writable);
 	}
 	if (t->has_disk) {
 		/*
@@ -401,6 +436,10 @@ argv_build(const struct target *t, const struct plan *p, struct strv *s)
 	}
 	for (i = 0; i < t->nextra_args; i++)
 		strv_push(s, t->extra_args[i]);
+	if (p->incoming_fd > 0 && !p->key_mode) {
+		strv_push(s, "-incoming");
+		strv_pushf(s, "fd:%d", p->incoming_fd);
+	}
 }
 
 json_t *

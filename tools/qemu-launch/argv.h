@@ -33,6 +33,20 @@ struct plan {
 	enum accel accel;
 	const char *initrd;	/* the initrd; NULL: vm-initrd's, unbuilt */
 	bool interactive;	/* the console on our terminal */
+	/*
+	 * Snapshot boots: the devices they need (vmgenid, a monitor of
+	 * qemu-launch's own), and the state to restore from, as a
+	 * descriptor QEMU inherits (0: none, boot cold).
+	 */
+	bool snapshots;
+	int incoming_fd;
+	bool restored;		/* the guest runs from a snapshot */
+	/*
+	 * The command line as the snapshot key sees it: what is only the
+	 * host's (run files, 9p export paths, the console's backend, the
+	 * kernel's and initrd's paths) as fixed placeholders.
+	 */
+	bool key_mode;
 };
 
 /* The file names in the run directory. */
@@ -42,6 +56,7 @@ struct plan {
 #define RUN_PIDFILE "qemu.pid"
 #define RUN_STDERR "qemu.err"
 #define RUN_CONTROL "control.sock"	/* vm-init's control channel */
+#define RUN_MONITOR "launch.qmp"	/* qemu-launch's own QMP monitor */
 #define RUN_NBD "nbd.sock"		/* the disk's server, nbd-fault */
 #define RUN_NBD_PID "nbd-fault.pid"
 #define RUN_NBD_LOG "nbd-fault.log"	/* its JSON lines: each fault */

@@ -324,6 +324,11 @@ check_combination(struct target *t)
 	    &t->uefi) < 0)
 		errors += bad(&s[KEY_UEFI].at, "uefi: '%s' is not true or "
 		    "false", s[KEY_UEFI].value);
+	t->snapshot = true;
+	if (s[KEY_SNAPSHOT].value != NULL && parse_bool(s[KEY_SNAPSHOT].value,
+	    &t->snapshot) < 0)
+		errors += bad(&s[KEY_SNAPSHOT].at, "snapshot: '%s' is not true "
+		    "or false", s[KEY_SNAPSHOT].value);
 	if (t->uefi && s[KEY_IMAGE].value == NULL)
 		errors += bad(&s[KEY_UEFI].at, "uefi: needs image (UEFI "
 		    "boots a disk image)");

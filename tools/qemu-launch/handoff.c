@@ -22,6 +22,7 @@
 #include "handoff.h"
 #include "linereader.h"
 #include "sock.h"
+#include "stop.h"
 #include "xalloc.h"
 
 /* vm-init's lines are short; anything longer is not vm-init. */
@@ -218,6 +219,8 @@ handoff_start(const struct launch *l, const char *config, bool await_hello,
 		dup2(fd, STDOUT_FILENO);
 	}
 	close_range(3, ~0U, 0);
+	/* qemu-launch's signalfd (launch.c) is closed: no stop to watch. */
+	stop_watch(-1);
 	_exit(hand_over(l, config, await_hello, save, save_arg));
 }
 

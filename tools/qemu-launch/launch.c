@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -28,6 +29,7 @@
 #include "launch.h"
 #include "qmp.h"
 #include "sock.h"
+#include "stop.h"
 #include "xalloc.h"
 
 
@@ -35,8 +37,8 @@
 #define GONE_MS 2000		/* for a QEMU whose QMP failed to exit */
 
 static const char *const run_files[] = {
-	RUN_QMP, RUN_QGA, RUN_SERIAL, RUN_PIDFILE, RUN_STDERR, RUN_CONTROL,
-	RUN_NBD, RUN_NBD_PID, RUN_NBD_LOG, RUN_NBD_ERR, NULL,
+	RUN_QMP, RUN_QGA, RUN_SERIAL, RUN_PIDFILE, RUN_STDERR, RUN_MONITOR,
+	RUN_CONTROL, RUN_NBD, RUN_NBD_PID, RUN_NBD_LOG, RUN_NBD_ERR, NULL,
 };
 
 static sigset_t stop_signals;	/* and SIGCHLD, taken by sigtimedwait */
@@ -191,6 +193,8 @@ launch_reset(struct launch *l)
 	}
 }
 
+static void watch_stop_signals(void);
+
 void
 launch_block_signals(void)
 {
@@ -201,6 +205,27 @@ launch_block_signals(void)
 	sigaddset(&stop_signals, SIGCHLD);
 	sigprocmask(SIG_BLOCK, &stop_signals, NULL);
 	signal(SIGPIPE, SIG_IGN);
+	watch_stop_signals();
+}
+
+/*
+ * The QMP waits of a start (the greeting, a restore's progress) poll a
+ * socket, and a stop signal that stays blocked would not end them: a
+ * signalfd of the stop signals makes one that is pending end them
+ * (QMP_STOPPED), leaving the signal for launch_take_signal().
+ */
+static void
+watch_stop_signals(void)
+{
+	sigset_t set;
+	int fd;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	if ((fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK)) >= 0)
+		stop_watch(fd);
 }
 
 /*
@@ -260,6 +285,9 @@ child(const struct launch *l, const struct strv *argv, int errfd, int report,
 		for (fd = 3; fd < 1024; fd++)
 			if (fd != report)
 				fcntl(fd, F_SETFD, FD_CLOEXEC);
+	/* The state to restore, named on QEMU's command line (-incoming). */
+	if (l->pass_fd > 0)
+		fcntl(l->pass_fd, F_SETFD, 0);
 	if (chdir(l->rundir) < 0)
 		goto fail;
 	/* The image's overlay (snapshot=on) is QEMU's temporary file. */

@@ -20,6 +20,7 @@ struct launch {
 	const char *rundir_arg;	/* --rundir, or NULL for a private one */
 	bool detach, interactive;
 	int64_t start_timeout_ms;
+	int pass_fd;		/* QEMU inherits it as it is (0: none) */
 
 	/* Ours. */
 	char *rundir;

@@ -33,6 +33,7 @@
 #include "options.h"
 #include "pick.h"
 #include "report.h"
+#include "snapshot.h"
 #include "start.h"
 #include "target.h"
 
@@ -78,6 +79,7 @@ main(int argc, char **argv)
 	static struct options o;
 	static struct config c;
 	static struct target t;
+	static struct snapshot snap = { .fd = -1 };
 	struct plan p;
 	struct strv qemu_argv = { 0 };
 	struct report r;
@@ -90,6 +92,9 @@ main(int argc, char **argv)
 	options_parse(argc, argv, &o);
 	if (o.list)
 		return pick_list(o.config);
+	if (o.snapshots != SNAPSHOTS_NONE)
+		return o.snapshots == SNAPSHOTS_LIST ? snapshot_list() :
+		    snapshot_clear();
 	if (o.config == NULL && o.flags.set[KEY_KERNEL].value == NULL &&
 	    o.flags.set[KEY_IMAGE].value == NULL)
 		options_usage();
@@ -106,6 +111,8 @@ main(int argc, char **argv)
 
 	memset(&p, 0, sizeof(p));
 	p.interactive = o.launch.interactive;
+	/* Only a guest that takes its settings after the handoff can. */
+	p.snapshots = t.is_kernel && t.snapshot && argv_control(&t);
 	p.accel = accel_choose(o.accel, t.arch, !o.print_argv);
 	if (t.is_kernel)
 		p.initrd = t.initrd != NULL ? t.initrd : o.print_argv ? NULL :
@@ -125,15 +132,18 @@ main(int argc, char **argv)
 		janitor = janitor_start(o.launch.rundir,
 		    o.launch.made_rundir, &janitor_pid);
 	p.rundir = o.launch.rundir;
-	rc = start_vm(&o.launch, &t, &p, o.accel, &qemu_argv, &o.disk_pid);
+	rc = start_vm(&o.launch, &t, &p, o.accel, &qemu_argv, &o.disk_pid,
+	    &snap);
 	if (rc == EXIT_OK && !report_ready(&r, &o.launch, &t, &p, &qemu_argv,
 	    o.disk_pid))
 		rc = EXIT_LOCAL;
 	/* The guest's own settings go over the control channel. */
 	if (rc == EXIT_OK && argv_control(&t)) {
 		config = handoff_config(&t, &p);
-		if ((handoff = handoff_start(&o.launch, config, true, NULL,
-		    NULL)) < 0)
+		/* A cold boot is saved at the handoff, a restore waits there. */
+		if ((handoff = handoff_start(&o.launch, config, !p.restored,
+		    p.snapshots && !p.restored ? snapshot_save : NULL,
+		    &snap)) < 0)
 			rc = EXIT_LOCAL;
 		free(config);
 	}
@@ -164,6 +174,7 @@ main(int argc, char **argv)
 	strv_free(&qemu_argv);
 	free(initrd);
 	kernel_free(&t);
+	snapshot_free(&snap);
 	target_free(&t);
 	target_free(&o.flags);
 	config_free(&c);

@@ -24,10 +24,11 @@ static const char usage_text[] =
 "                   [--disk RULES|none [--disk-backend BACKEND] [--disk-size SIZE]\n"
 "                   [--disk-cache durable|volatile[:MAX]]]\n"
 "                   [--accel auto|kvm|tcg] [--rundir DIR] [--keep-rundir]\n"
-"                   [--start-timeout DURATION] [--report FILE]\n"
+"                   [--start-timeout DURATION] [--report FILE] [--no-snapshot]\n"
 "                   [--detach | --interactive | --run -- COMMAND [ARG ...]]\n"
 "       qemu-launch ... --print-argv [--shell]\n"
-"       qemu-launch --config FILE --list\n";
+"       qemu-launch --config FILE --list\n"
+"       qemu-launch --snapshots | --clear-snapshots\n";
 
 static const char help_text[] =
 "\n"
@@ -65,6 +66,9 @@ static const char help_text[] =
 "      --keep-rundir        do not remove the run directory at the end\n"
 "      --start-timeout DURATION  for QEMU's sockets to answer (default 10s)\n"
 "      --report FILE        the JSON line there, and one more saying how it ended\n"
+"      --no-snapshot        boot cold, and save no snapshot (kernel targets)\n"
+"      --snapshots          print each snapshot of the cache as a JSON line\n"
+"      --clear-snapshots    remove every snapshot of the cache\n"
 "      --run -- COMMAND     run COMMAND while QEMU runs, with the run's sockets in\n"
 "                           its environment; then stop QEMU; exit with its status\n"
 "  -d, --detach             leave QEMU running and exit 0 once it is ready:\n"
@@ -106,6 +110,9 @@ enum {
 	OPT_REPORT,
 	OPT_RUN,
 	OPT_SHARE_CWD,
+	OPT_NO_SNAPSHOT,
+	OPT_SNAPSHOTS,
+	OPT_CLEAR_SNAPSHOTS,
 };
 
 static const struct option long_options[] = {
@@ -143,6 +150,9 @@ static const struct option long_options[] = {
 	{ "report", required_argument, NULL, OPT_REPORT },
 	{ "run", no_argument, NULL, OPT_RUN },
 	{ "share-cwd", no_argument, NULL, OPT_SHARE_CWD },
+	{ "no-snapshot", no_argument, NULL, OPT_NO_SNAPSHOT },
+	{ "snapshots", no_argument, NULL, OPT_SNAPSHOTS },
+	{ "clear-snapshots", no_argument, NULL, OPT_CLEAR_SNAPSHOTS },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -219,6 +229,9 @@ options_parse(int argc, char **argv, struct options *o)
 		case OPT_REPORT: o->report = optarg; break;
 		case OPT_RUN: o->run = true; break;
 		case OPT_SHARE_CWD: o->share_cwd = true; break;
+		case OPT_NO_SNAPSHOT: flag(o, KEY_SNAPSHOT, "false"); break;
+		case OPT_SNAPSHOTS: o->snapshots = SNAPSHOTS_LIST; break;
+		case OPT_CLEAR_SNAPSHOTS: o->snapshots = SNAPSHOTS_CLEAR; break;
 		case 'h':
 			fputs(usage_text, stdout);
 			fputs(help_text, stdout);
@@ -244,6 +257,10 @@ options_parse(int argc, char **argv, struct options *o)
 	if (o->list && (o->config == NULL || o->target != NULL ||
 	    o->any_flag || o->print_argv))
 		die(EXIT_USAGE, "--list takes --config FILE and nothing else");
+	if (o->snapshots != SNAPSHOTS_NONE && (o->config != NULL ||
+	    o->any_flag || o->run || o->print_argv || o->list))
+		die(EXIT_USAGE, "--snapshots and --clear-snapshots take no "
+		    "other option");
 	if (o->target != NULL && o->config == NULL)
 		die(EXIT_USAGE, "--target needs --config FILE");
 	if (o->shell && !o->print_argv)

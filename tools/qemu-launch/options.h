@@ -12,10 +12,13 @@
 #include "launch.h"
 #include "target.h"
 
+enum snapshots_job { SNAPSHOTS_NONE, SNAPSHOTS_LIST, SNAPSHOTS_CLEAR };
+
 struct options {
 	const char *config, *target;
 	bool list, keep, print_argv, shell, run, share_cwd;
 	const char *report;	/* --report FILE, or NULL */
+	enum snapshots_job snapshots;	/* --snapshots, --clear-snapshots */
 	char **command;		/* --run's COMMAND, NULL-terminated */
 	enum accel_mode accel;
 	struct target flags;	/* the target settings given as flags */

@@ -84,6 +84,8 @@ report_ready(struct report *r, const struct launch *l,
 	json_object_set_new(o, "accel", json_string(p->accel == ACCEL_KVM ?
 	    "kvm" : "tcg"));
 	json_object_set_new(o, "arch", json_string(arch_table[t->arch].name));
+	json_object_set_new(o, "start", json_string(p->restored ? "snapshot" :
+	    "cold"));
 	if (disk_pid > 0) {
 		disk = json_object();
 		json_object_set_new(disk, "pid", json_integer(disk_pid));

@@ -35,6 +35,7 @@ enum key {
 	KEY_DISK_BACKEND,
 	KEY_DISK_SIZE,
 	KEY_DISK_CACHE,
+	KEY_SNAPSHOT,
 	KEY_COUNT,
 };
 
@@ -68,6 +69,7 @@ struct target {
 
 	/* Filled by target_resolve(). */
 	bool is_kernel, uefi;
+	bool snapshot;		/* snapshot boots wanted (kernel targets) */
 	enum arch arch;
 	unsigned num_cpus;
 	char *kernel, *image, *rootfs, *bios, *initrd, *share, *qemu;
