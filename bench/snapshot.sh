@@ -126,7 +126,7 @@ qemu-launch --kernel "$kernel" --accel tcg --report "$dir/report.json" --run -- 
 t0=$(now_ms)
 wait $! || { cat "$dir/steps.txt" >&2; die "qemu-launch --run failed"; }
 end=$(now_ms)
-jq -e '.start == "snapshot"' "$dir/report.json" >/dev/null || die "the breakdown run did not restore"
+jq -se 'first.start == "snapshot"' "$dir/report.json" >/dev/null || die "the breakdown run did not restore"
 awk -v t0="$t0" -v end="$end" '
 	$1 == "ready" { r = $2 } $1 == "agent" { a = $2 } $1 == "command" { c = $2 }
 	/vm-init: .*: [0-9]+ ms$/ { sub(/.*vm-init: /, ""); n = split($0, w, ": "); s[w[1]] = w[2] + 0 }

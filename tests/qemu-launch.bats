@@ -100,6 +100,11 @@ now() { echo "${EPOCHREALTIME/./}"; } # microseconds
 	[[ "$stderr" == *"s390.ini:4: uefi: there is no UEFI for s390x"* ]]
 }
 
+@test "golden argv: vm-initrd's initrd gets the control channel and, unless snapshot = false, the snapshot devices" {
+	golden_fixture
+	for t in x86_64 aarch64 no-snapshot; do check_golden "kernel-control-$t"; done
+}
+
 @test "golden argv: mount paths with blanks, colons, '%', quotes, '=' and ','" {
 	golden_fixture
 	check_golden kernel-paths

@@ -161,6 +161,22 @@ EOF
 	[[ $stderr == *"could not restore"* ]]
 }
 
+@test "a setup QEMU will not migrate warns once, then boots cold quietly" {
+	# ivshmem in peer mode blocks migration: QEMU refuses the save.
+	local args=(--extra-arg=-object "--extra-arg=memory-backend-file,id=hm,size=1M,share=on,mem-path=$T/ivshmem"
+		--extra-arg=-device --extra-arg=ivshmem-plain,memdev=hm)
+	run --separate-stderr qemu-launch --kernel "$K" --accel tcg "${args[@]}" --report "$T/r1" --run -- \
+		sh -c 'exec qga-exec --sock "$QGA_SOCK" --wait 60s --pid "$QEMU_PID" --ping'
+	[ "$status" -eq 0 ]
+	[ "$(grep -c 'not saved' <<<"$stderr")" -eq 1 ]
+	[[ $stderr == *"Migration is disabled"* ]]
+	run --separate-stderr qemu-launch --kernel "$K" --accel tcg "${args[@]}" --report "$T/r2" --run -- \
+		sh -c 'exec qga-exec --sock "$QGA_SOCK" --wait 60s --pid "$QEMU_PID" --ping'
+	[ "$status" -eq 0 ]
+	[ -z "$stderr" ]
+	[ "$(jq -rs 'first.start' "$T/r2")" = cold ]
+}
+
 @test "a kernel that changed is never served from its old snapshot" {
 	local before
 	before=$(snapshots)
