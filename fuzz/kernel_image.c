@@ -1,8 +1,8 @@
 /*
- * qemu-launch's reader of kernel images (kernel.c): the bzImage setup
- * header and its payload, the EFI zboot header, the ELF notes, gzip, xz,
- * zstd and lzma payloads.  The first byte picks the architecture, the
- * rest is the image.
+ * qemu-launch's reader of kernel images (kernel.c over lib/kimage.c): the
+ * bzImage setup header and its payload, the EFI zboot header, the ELF
+ * notes, gzip, xz, zstd and lzma payloads.  The first byte picks the
+ * architecture, the rest is the image.
  *
  * Besides not crashing, two oracles: what it returns is what it says
  * (a PVH ELF has the note, an Image has the magic); and the input wrapped
@@ -13,48 +13,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <zlib.h>
-
+#include "gzip-of.h"
 #include "../tools/qemu-launch/kernel.h"
+#include "kimage.h"
+#include "le.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 /* Big enough for any seed's payload, small enough for a fuzzer's memory. */
 #define LIMIT (4 * 1024 * 1024)
-
-static unsigned char *
-gzip_of(const unsigned char *in, size_t len, size_t *out_len)
-{
-	z_stream z;
-	unsigned char *out;
-	size_t cap;
-
-	memset(&z, 0, sizeof(z));
-	if (deflateInit2(&z, 1, Z_DEFLATED, 16 + MAX_WBITS, 8,
-	    Z_DEFAULT_STRATEGY) != Z_OK)
-		abort();
-	cap = deflateBound(&z, len);
-	if ((out = malloc(cap)) == NULL)
-		abort();
-	z.next_in = (unsigned char *)in;
-	z.avail_in = (unsigned)len;
-	z.next_out = out;
-	z.avail_out = (unsigned)cap;
-	if (deflate(&z, Z_FINISH) != Z_STREAM_END)
-		abort();
-	*out_len = cap - z.avail_out;
-	deflateEnd(&z);
-	return out;
-}
-
-static void
-put_le32(unsigned char *p, uint32_t v)
-{
-	p[0] = v & 0xff;
-	p[1] = v >> 8 & 0xff;
-	p[2] = v >> 16 & 0xff;
-	p[3] = v >> 24;
-}
 
 /* Unpacks and checks that the answer is consistent; returns the form. */
 static int
@@ -72,7 +39,7 @@ checked(const unsigned char *img, size_t len, enum arch arch,
 	if (rc == KERNEL_AS_GIVEN && *out != NULL)
 		abort();
 	if (rc == KERNEL_PVH_ELF && (arch != ARCH_X86_64 ||
-	    !kernel_has_pvh_note(*out, *out_len)))
+	    !kimage_has_pvh_note(*out, *out_len)))
 		abort();
 	if (rc == KERNEL_IMAGE && (arch != ARCH_AARCH64 || *out_len < 64 ||
 	    memcmp(*out + 0x38, "ARM\x64", 4) != 0))
@@ -82,22 +49,35 @@ checked(const unsigned char *img, size_t len, enum arch arch,
 	return rc;
 }
 
+/*
+ * A zeroed header of head bytes with the gzip'd payload after it; the
+ * callers fill in the header by hand, not with lib/kimage, so that the
+ * oracle does not share the parser's mistakes.
+ */
+static unsigned char *
+around(size_t head, const unsigned char *gz, size_t gz_len, size_t *len)
+{
+	unsigned char *img;
+
+	*len = head + gz_len;
+	if ((img = calloc(1, *len)) == NULL)
+		abort();
+	memcpy(img + head, gz, gz_len);
+	return img;
+}
+
 /* A bzImage (protocol 2.15, one setup sector) around a gzip'd payload. */
 static unsigned char *
 bzimage_of(const unsigned char *gz, size_t gz_len, size_t *len)
 {
-	unsigned char *img;
+	unsigned char *img = around(1024, gz, gz_len, len);
 
-	*len = 1024 + gz_len;
-	if ((img = calloc(1, *len)) == NULL)
-		abort();
 	img[0x1f1] = 1;
 	memcpy(img + 0x202, "HdrS", 4);
 	img[0x206] = 0x0f;
 	img[0x207] = 0x02;
 	put_le32(img + 0x248, 0);
 	put_le32(img + 0x24c, (uint32_t)gz_len);
-	memcpy(img + 1024, gz, gz_len);
 	return img;
 }
 
@@ -105,17 +85,13 @@ bzimage_of(const unsigned char *gz, size_t gz_len, size_t *len)
 static unsigned char *
 zboot_of(const unsigned char *gz, size_t gz_len, size_t *len)
 {
-	unsigned char *img;
+	unsigned char *img = around(64, gz, gz_len, len);
 
-	*len = 64 + gz_len;
-	if ((img = calloc(1, *len)) == NULL)
-		abort();
 	memcpy(img, "MZ", 2);
 	memcpy(img + 4, "zimg", 4);
 	put_le32(img + 8, 64);
 	put_le32(img + 12, (uint32_t)gz_len);
 	memcpy(img + 24, "gzip", 4);
-	memcpy(img + 64, gz, gz_len);
 	return img;
 }
 
@@ -133,7 +109,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	arch = (data[0] & 1) ? ARCH_AARCH64 : ARCH_X86_64;
 	checked(data + 1, size - 1, arch, &out, &out_len);
 	free(out);
-	kernel_has_pvh_note(data + 1, size - 1);
+	kimage_has_pvh_note(data + 1, size - 1);
 
 	/* The wrapped input: unpacked to itself iff it is the kernel. */
 	if (size - 1 > 64 * 1024)
@@ -141,7 +117,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	gz = gzip_of(data + 1, size - 1, &gz_len);
 	if (arch == ARCH_X86_64) {
 		img = bzimage_of(gz, gz_len, &len);
-		is_kernel = kernel_has_pvh_note(data + 1, size - 1);
+		is_kernel = kimage_has_pvh_note(data + 1, size - 1);
 	} else {
 		img = zboot_of(gz, gz_len, &len);
 		is_kernel = size - 1 >= 64 &&

@@ -11,8 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <zlib.h>
-
+#include "gzip-of.h"
 #include "../tools/vm-initrd/initbin.h"
 #include "../tools/vm-initrd/kversion.h"
 #include "unpack.h"
@@ -21,31 +20,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 /* The streaming search's window (kversion.c); the input straddles it. */
 #define WINDOW (256 * 1024)
-
-static unsigned char *
-gzip_of(const unsigned char *in, size_t len, size_t *out_len)
-{
-	z_stream z;
-	unsigned char *out;
-	size_t cap;
-
-	memset(&z, 0, sizeof(z));
-	if (deflateInit2(&z, 1, Z_DEFLATED, 16 + MAX_WBITS, 8,
-	    Z_DEFAULT_STRATEGY) != Z_OK)
-		abort();
-	cap = deflateBound(&z, len);
-	if ((out = malloc(cap)) == NULL)
-		abort();
-	z.next_in = (unsigned char *)in;
-	z.avail_in = (unsigned)len;
-	z.next_out = out;
-	z.avail_out = (unsigned)cap;
-	if (deflate(&z, Z_FINISH) != Z_STREAM_END)
-		abort();
-	*out_len = cap - z.avail_out;
-	deflateEnd(&z);
-	return out;
-}
 
 static int
 release_of(const unsigned char *img, size_t len, char *version)

@@ -17,6 +17,7 @@ unit() {
 @test "deadline: never, passed, poll timeouts, bounded sleeps" { unit deadline; }
 @test "fdio: whole writes through partial ones and EINTR, EPIPE, EBADF" { unit fdio; }
 @test "jsonl: whole-line parsing, one-line encoding, excerpts" { unit jsonl; }
+@test "kimage: kernel image headers at their least size and below it, payloads to the end and past it, names that do not end, the PVH note; le: byte order" { unit kimage; }
 @test "linereader: CRLF, pieces, NULs, EOF, maximum, sentinel skipping" { unit linereader; }
 @test "parse: numbers in a range, durations and sizes, bounds, formatting back" { unit parse; }
 @test "powercut: what a power cut keeps: all, none, the first K, a prefix, a coin per write" { unit powercut; }

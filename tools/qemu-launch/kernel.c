@@ -1,6 +1,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,38 +14,11 @@
 #include "cachedir.h"
 #include "diag.h"
 #include "kernel.h"
+#include "kimage.h"
 #include "outfile.h"
 #include "readfile.h"
 #include "unpack.h"
 #include "xalloc.h"
-
-/* The x86 boot protocol's setup header (Documentation/arch/x86/boot.rst). */
-#define HDR_SETUP_SECTS 0x1f1		/* u8; 0 means 4 */
-#define HDR_MAGIC 0x202			/* "HdrS" */
-#define HDR_VERSION 0x206		/* le16 */
-#define HDR_PAYLOAD 0x248		/* le32 offset, le32 length */
-#define HDR_END 0x250
-/* payload_offset and payload_length came with protocol 2.08. */
-#define HDR_PAYLOAD_VERSION 0x0208
-
-/*
- * struct linux_efi_zboot_header
- * (drivers/firmware/efi/libstub/zboot-header.S): "MZ", "zimg", le32
- * payload offset and size, two reserved words, then the compression's
- * name as a C string that ends before the arm64 Image magic at 0x38.
- */
-#define ZBOOT_MAGIC 4			/* "zimg" */
-#define ZBOOT_PAYLOAD 8			/* le32 offset, le32 size */
-#define ZBOOT_TYPE 24
-#define ZBOOT_TYPE_END 0x38
-
-/* The arm64 Image header (Documentation/arch/arm64/booting.rst). */
-#define ARM64_MAGIC 0x38		/* "ARM\x64" */
-#define ARM64_HEADER 64
-
-/* ELF: the PVH entry point is a note of Xen's. */
-#define PT_NOTE_TYPE 4
-#define XEN_ELFNOTE_PHYS32_ENTRY 18
 
 /*
  * Cache entries: the unpacked kernel by form, and a mark for a bzImage
@@ -58,24 +32,6 @@
 #define CACHE_KEEP 16
 #define CACHE_MAX_AGE_DAYS 30
 
-static uint32_t
-le16(const unsigned char *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8;
-}
-
-static uint32_t
-le32(const unsigned char *p)
-{
-	return le16(p) | le16(p + 2) << 16;
-}
-
-static uint64_t
-le64(const unsigned char *p)
-{
-	return le32(p) | (uint64_t)le32(p + 4) << 32;
-}
-
 const char *
 kernel_form_name(enum kernel_form f)
 {
@@ -84,113 +40,6 @@ kernel_form_name(enum kernel_form f)
 	case KERNEL_IMAGE: return "image";
 	default: return "as-given";
 	}
-}
-
-/* Whether the notes in p[0..n), aligned to align, hold Xen's PVH entry. */
-static bool
-notes_have_pvh(const unsigned char *p, uint64_t n, uint64_t align)
-{
-	uint64_t pos = 0, namesz, descsz, type;
-
-	while (n - pos >= 12) {
-		namesz = le32(p + pos);
-		descsz = le32(p + pos + 4);
-		type = le32(p + pos + 8);
-		pos += 12;
-		if (namesz > n - pos)
-			return false;
-		if (namesz == 4 && memcmp(p + pos, "Xen", 4) == 0 &&
-		    type == XEN_ELFNOTE_PHYS32_ENTRY)
-			return true;
-		/* Sizes are 32-bit: none of this can overflow 64 bits. */
-		pos += (namesz + align - 1) / align * align;
-		if (pos > n)
-			return false;
-		pos += (descsz + align - 1) / align * align;
-		if (pos > n)
-			return false;
-	}
-	return false;
-}
-
-bool
-kernel_has_pvh_note(const unsigned char *p, size_t len)
-{
-	uint64_t phoff, entsize, phnum, i, ph, off, size, align;
-	bool is64;
-
-	if (len < 52 || memcmp(p, "\177ELF", 4) != 0 || p[5] != 1 ||
-	    (p[4] != 1 && p[4] != 2))
-		return false;
-	is64 = p[4] == 2;
-	if (is64) {
-		if (len < 64)
-			return false;
-		phoff = le64(p + 0x20);
-		entsize = le16(p + 0x36);
-		phnum = le16(p + 0x38);
-	} else {
-		phoff = le32(p + 0x1c);
-		entsize = le16(p + 0x2a);
-		phnum = le16(p + 0x2c);
-	}
-	if (entsize < (is64 ? 56u : 32u) || phoff > len ||
-	    entsize * phnum > len - phoff)
-		return false;
-	for (i = 0; i < phnum; i++) {
-		ph = phoff + i * entsize;
-		if (le32(p + ph) != PT_NOTE_TYPE)
-			continue;
-		if (is64) {
-			off = le64(p + ph + 8);
-			size = le64(p + ph + 32);
-			align = le64(p + ph + 48);
-		} else {
-			off = le32(p + ph + 4);
-			size = le32(p + ph + 16);
-			align = le32(p + ph + 28);
-		}
-		if (off > len || size > len - off)
-			continue;
-		/* Notes are 4-aligned, but for the GNU ones that say 8. */
-		if (notes_have_pvh(p + off, size, align == 8 ? 8 : 4))
-			return true;
-	}
-	return false;
-}
-
-static bool
-is_arm64_image(const unsigned char *p, size_t len)
-{
-	return len >= ARM64_HEADER && memcmp(p + ARM64_MAGIC, "ARM\x64", 4) ==
-	    0;
-}
-
-/*
- * The compressed payload of a bzImage, or false if in is none (or one
- * from before boot protocol 2.08, which does not say where it is).
- * Sets *bad for a header whose payload lies outside the file.
- */
-static bool
-bzimage_payload(const unsigned char *in, size_t len, size_t *start,
-    size_t *plen, bool *bad)
-{
-	uint64_t setup, off, n;
-
-	*bad = false;
-	if (len < HDR_END || memcmp(in + HDR_MAGIC, "HdrS", 4) != 0 ||
-	    le16(in + HDR_VERSION) < HDR_PAYLOAD_VERSION)
-		return false;
-	setup = in[HDR_SETUP_SECTS] != 0 ? in[HDR_SETUP_SECTS] : 4;
-	off = (setup + 1) * 512 + le32(in + HDR_PAYLOAD);
-	n = le32(in + HDR_PAYLOAD + 4);
-	if (n == 0 || off > len || n > len - off) {
-		*bad = true;
-		return true;
-	}
-	*start = (size_t)off;
-	*plen = (size_t)n;
-	return true;
 }
 
 /* The format a kernel's payload begins with; UNPACK_NONE: not ours. */
@@ -210,34 +59,17 @@ payload_format(const unsigned char *p, size_t len)
 	return f;
 }
 
-static bool
-is_zboot(const unsigned char *in, size_t len)
+/*
+ * A bzImage's compressed payload, as kimage finds it; an empty one counts
+ * as lying outside the file, having nothing to boot.
+ */
+static enum kimage_found
+bzimage_payload(const unsigned char *in, size_t len, size_t *start,
+    size_t *n)
 {
-	return len >= ZBOOT_TYPE_END && memcmp(in, "MZ", 2) == 0 &&
-	    memcmp(in + ZBOOT_MAGIC, "zimg", 4) == 0;
-}
+	enum kimage_found r = kimage_bzimage_payload(in, len, start, n);
 
-/* The zboot header's compression name, as the kernel's Makefile writes it. */
-static enum unpack_format
-zboot_format(const unsigned char *in)
-{
-	static const struct {
-		const char *name;
-		enum unpack_format f;
-	} names[] = {
-		{ "gzip", UNPACK_GZIP }, { "xz", UNPACK_XZ },
-		{ "zstd", UNPACK_ZSTD }, { "lzma", UNPACK_LZMA },
-	};
-	const char *type = (const char *)in + ZBOOT_TYPE;
-	size_t i, n;
-
-	n = strnlen(type, ZBOOT_TYPE_END - ZBOOT_TYPE);
-	if (n == ZBOOT_TYPE_END - ZBOOT_TYPE)
-		return UNPACK_NONE;
-	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-		if (strcmp(type, names[i].name) == 0)
-			return names[i].f;
-	return UNPACK_NONE;
+	return r == KIMAGE_FOUND && *n == 0 ? KIMAGE_OUTSIDE : r;
 }
 
 /* Unpacks one stream, saying what it was in the reason if it fails. */
@@ -256,17 +88,32 @@ unpack_payload(enum unpack_format f, const unsigned char *in, size_t len,
 	return 0;
 }
 
+/*
+ * form if what unpacked into *out is that kernel; otherwise it goes, and
+ * the image boots as given.
+ */
+static int
+kept_if(bool is_form, int form, unsigned char **out, size_t *out_len)
+{
+	if (is_form)
+		return form;
+	free(*out);
+	*out = NULL;
+	*out_len = 0;
+	return KERNEL_AS_GIVEN;
+}
+
 static int
 unpack_x86(const unsigned char *in, size_t len, size_t limit,
     unsigned char **out, size_t *out_len, char *why, size_t whylen)
 {
 	enum unpack_format f;
+	enum kimage_found r;
 	size_t start, n;
-	bool bad;
 
-	if (!bzimage_payload(in, len, &start, &n, &bad))
+	if ((r = bzimage_payload(in, len, &start, &n)) == KIMAGE_NONE)
 		return KERNEL_AS_GIVEN;
-	if (bad) {
+	if (r == KIMAGE_OUTSIDE) {
 		snprintf(why, whylen, "bzImage: the payload lies outside "
 		    "the file");
 		return -1;
@@ -276,12 +123,8 @@ unpack_x86(const unsigned char *in, size_t len, size_t limit,
 	if (unpack_payload(f, in + start, n, limit, "bzImage payload", out,
 	    out_len, why, whylen) < 0)
 		return -1;
-	if (kernel_has_pvh_note(*out, *out_len))
-		return KERNEL_PVH_ELF;
-	free(*out);
-	*out = NULL;
-	*out_len = 0;
-	return KERNEL_AS_GIVEN;
+	return kept_if(kimage_has_pvh_note(*out, *out_len), KERNEL_PVH_ELF,
+	    out, out_len);
 }
 
 static int
@@ -289,19 +132,19 @@ unpack_arm64(const unsigned char *in, size_t len, size_t limit,
     unsigned char **out, size_t *out_len, char *why, size_t whylen)
 {
 	enum unpack_format f;
-	uint64_t off, n;
+	size_t off, n;
 
-	if (is_zboot(in, len)) {
-		if ((f = zboot_format(in)) == UNPACK_NONE)
+	if (kimage_is_zboot(in, len)) {
+		if ((f = kimage_zboot_format(in, len)) == UNPACK_NONE)
 			return KERNEL_AS_GIVEN;
-		off = le32(in + ZBOOT_PAYLOAD);
-		n = le32(in + ZBOOT_PAYLOAD + 4);
-		if (n == 0 || off > len || n > len - off) {
+		/* Empty, it is as bad: nothing to boot. */
+		if (kimage_zboot_payload(in, len, &off, &n) != KIMAGE_FOUND ||
+		    n == 0) {
 			snprintf(why, whylen, "EFI zboot: the payload lies "
 			    "outside the file");
 			return -1;
 		}
-		if (unpack_payload(f, in + off, (size_t)n, limit,
+		if (unpack_payload(f, in + off, n, limit,
 		    "EFI zboot payload", out, out_len, why, whylen) < 0)
 			return -1;
 	} else {
@@ -311,12 +154,8 @@ unpack_arm64(const unsigned char *in, size_t len, size_t limit,
 		    out_len, why, whylen) < 0)
 			return -1;
 	}
-	if (is_arm64_image(*out, *out_len))
-		return KERNEL_IMAGE;
-	free(*out);
-	*out = NULL;
-	*out_len = 0;
-	return KERNEL_AS_GIVEN;
+	return kept_if(kimage_is_arm64(*out, *out_len), KERNEL_IMAGE, out,
+	    out_len);
 }
 
 int
@@ -343,14 +182,17 @@ kernel_unpack(const unsigned char *in, size_t len, enum arch arch,
 static bool
 may_unpack(const unsigned char *in, size_t len, enum arch arch)
 {
+	enum kimage_found r;
 	size_t start, n;
-	bool bad;
 
+	/* A bad payload is unpacked all the same, to say what is wrong. */
 	if (arch == ARCH_X86_64)
-		return bzimage_payload(in, len, &start, &n, &bad) && (bad ||
+		return (r = bzimage_payload(in, len, &start, &n)) ==
+		    KIMAGE_OUTSIDE || (r == KIMAGE_FOUND &&
 		    payload_format(in + start, n) != UNPACK_NONE);
 	if (arch == ARCH_AARCH64)
-		return is_zboot(in, len) ? zboot_format(in) != UNPACK_NONE :
+		return kimage_is_zboot(in, len) ?
+		    kimage_zboot_format(in, len) != UNPACK_NONE :
 		    unpack_detect(in, len) != UNPACK_NONE;
 	return false;
 }
@@ -363,7 +205,7 @@ may_unpack(const unsigned char *in, size_t len, enum arch arch)
 static bool
 cache_hit(const char *entry, enum kernel_form form)
 {
-	unsigned char head[ARM64_HEADER];
+	unsigned char head[KIMAGE_ARM64_HEADER];
 	struct stat st;
 	bool ok;
 	int fd;
@@ -376,7 +218,7 @@ cache_hit(const char *entry, enum kernel_form form)
 		if (ok && form == KERNEL_PVH_ELF)
 			ok = memcmp(head, "\177ELF", 4) == 0;
 		else if (ok)
-			ok = is_arm64_image(head, sizeof(head));
+			ok = kimage_is_arm64(head, sizeof(head));
 	}
 	/* In a read-only cache it merely ages. */
 	if (ok)

@@ -16,7 +16,6 @@
 #ifndef QEMU_LAUNCH_KERNEL_H
 #define QEMU_LAUNCH_KERNEL_H
 
-#include <stdbool.h>
 #include <stddef.h>
 
 #include "arch.h"
@@ -45,9 +44,6 @@ const char *kernel_form_name(enum kernel_form f);
 int kernel_unpack(const unsigned char *in, size_t len, enum arch arch,
     size_t limit, unsigned char **out, size_t *out_len, char *why,
     size_t whylen);
-
-/* Whether elf[0..len) is a little-endian ELF with the PVH entry note. */
-bool kernel_has_pvh_note(const unsigned char *elf, size_t len);
 
 /*
  * For a kernel target: sets t->kernel_key from t->kernel's bytes, and

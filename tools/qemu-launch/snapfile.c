@@ -13,30 +13,11 @@
 
 #include <lzma.h>
 
+#include "le.h"
 #include "snapfile.h"
 #include "xalloc.h"
 
 static const unsigned char magic[8] = "VTSNAP\r\n";
-
-static uint64_t
-le64(const unsigned char *p)
-{
-	uint64_t v = 0;
-	int i;
-
-	for (i = 7; i >= 0; i--)
-		v = v << 8 | p[i];
-	return v;
-}
-
-static void
-put_le64(unsigned char *p, uint64_t v)
-{
-	int i;
-
-	for (i = 0; i < 8; i++, v >>= 8)
-		p[i] = v & 0xff;
-}
 
 enum snapfile_status
 snapfile_check(const unsigned char *data, size_t len, char *why,

@@ -1,10 +1,10 @@
 #include <stdbool.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "ascii.h"
+#include "kimage.h"
 #include "kversion.h"
 #include "unpack.h"
 #include "xalloc.h"
@@ -17,28 +17,6 @@ static const char banner[] = "Linux version ";
 
 /* Unpacked output is searched in windows of this size. */
 #define WINDOW (256 * 1024)
-
-/* The x86 boot protocol's setup header (Documentation/arch/x86/boot.rst). */
-#define HDR_MAGIC_OFF 0x202		/* "HdrS" */
-#define HDR_VERSION_OFF 0x206		/* boot protocol version */
-#define HDR_KVER_OFF 0x20e		/* kernel_version, from 0x200 */
-
-/* struct linux_efi_zboot_header (drivers/firmware/efi/libstub). */
-#define ZBOOT_MAGIC_OFF 4		/* "zimg" */
-#define ZBOOT_PAYLOAD_OFF 8		/* le32 offset, le32 size */
-#define ZBOOT_TYPE_OFF 24		/* compression type, NUL-padded */
-
-static uint32_t
-le16(const unsigned char *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8;
-}
-
-static uint32_t
-le32(const unsigned char *p)
-{
-	return le16(p) | le16(p + 2) << 16;
-}
 
 static bool
 release_char(unsigned char c)
@@ -168,16 +146,16 @@ static int
 from_bzimage(const unsigned char *img, size_t len, char *version, char *why,
     size_t whylen)
 {
+	enum kimage_found r;
 	size_t off;
 
-	if (le16(img + HDR_VERSION_OFF) < 0x0200 ||
-	    le16(img + HDR_KVER_OFF) == 0) {
+	if ((r = kimage_bzimage_kversion(img, len, &off)) == KIMAGE_NONE) {
 		snprintf(why, whylen, "bzImage without a kernel_version "
 		    "(boot protocol before 2.00)");
 		return -1;
 	}
-	off = 0x200 + le16(img + HDR_KVER_OFF);
-	if (off >= len || !take_release(img + off, len - off, true, version)) {
+	if (r == KIMAGE_OUTSIDE ||
+	    !take_release(img + off, len - off, true, version)) {
 		snprintf(why, whylen, "bzImage whose kernel_version is not "
 		    "a kernel release");
 		return -1;
@@ -189,13 +167,12 @@ static int
 from_zboot(const unsigned char *img, size_t len, size_t limit,
     char *version, char *why, size_t whylen)
 {
-	size_t off = le32(img + ZBOOT_PAYLOAD_OFF);
-	size_t size = le32(img + ZBOOT_PAYLOAD_OFF + 4);
-	char type[9];
+	/* As much of the name as every zboot image has. */
+	char type[KIMAGE_ZBOOT_MIN - KIMAGE_ZBOOT_NAME + 1];
 	enum unpack_format f;
-	size_t i;
+	size_t off, size, i;
 
-	if (off > len || size > len - off) {
+	if (kimage_zboot_payload(img, len, &off, &size) != KIMAGE_FOUND) {
 		snprintf(why, whylen, "EFI zboot image whose payload lies "
 		    "beyond its end");
 		return -1;
@@ -204,8 +181,8 @@ from_zboot(const unsigned char *img, size_t len, size_t limit,
 	if (f == UNPACK_NONE) {
 		/* Name the compression for the message, printably. */
 		for (i = 0; i < sizeof(type) - 1 &&
-		    release_char(img[ZBOOT_TYPE_OFF + i]); i++)
-			type[i] = (char)img[ZBOOT_TYPE_OFF + i];
+		    release_char(img[KIMAGE_ZBOOT_NAME + i]); i++)
+			type[i] = (char)img[KIMAGE_ZBOOT_NAME + i];
 		type[i] = '\0';
 		snprintf(why, whylen, "EFI zboot image compressed with "
 		    "'%s'; only gzip, xz and zstd are read", type);
@@ -221,11 +198,9 @@ kversion_read(const unsigned char *img, size_t len, size_t unpack_limit,
 {
 	enum unpack_format f;
 
-	if (len >= HDR_KVER_OFF + 2 &&
-	    memcmp(img + HDR_MAGIC_OFF, "HdrS", 4) == 0)
+	if (kimage_is_bzimage(img, len))
 		return from_bzimage(img, len, version, why, whylen);
-	if (len >= ZBOOT_TYPE_OFF + 8 && memcmp(img, "MZ", 2) == 0 &&
-	    memcmp(img + ZBOOT_MAGIC_OFF, "zimg", 4) == 0)
+	if (kimage_is_zboot(img, len))
 		return from_zboot(img, len, unpack_limit, version, why,
 		    whylen);
 	if ((f = unpack_detect(img, len)) != UNPACK_NONE)
