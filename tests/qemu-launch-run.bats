@@ -150,11 +150,13 @@ nothing_left_within() {
 }
 
 @test "--run: SIGKILL of the whole process group (a cancelled CI job) leaves nothing after 2 s" {
-	setsid bash -c 'qemu-launch --image "$1" --accel tcg --extra-arg -S --run -- sleep 60; :' \
-		bash "$T/disk.img" 2>"$T/err" 3>&- &
-	wait_until 20 "the command" pgrep -x -f "sleep 60"
-	local pgid
-	pgid=$(ps -o pgid= -p "$(pgrep -x -f "sleep 60")" | tr -d ' ')
-	kill -KILL -- "-$pgid"
+	# A sleep no other test on the machine runs: this one's alone is found.
+	local nap="60.$$$RANDOM" sid
+	setsid bash -c 'qemu-launch --image "$1" --accel tcg --extra-arg -S --run -- sleep "$2"; :' \
+		bash "$T/disk.img" "$nap" 2>"$T/err" 3>&- &
+	wait_until 20 "the command" pgrep -x -f "sleep $nap"
+	# The job's group: the one its session leader, setsid's bash, leads.
+	sid=$(ps -o sid= -p "$(pgrep -x -f "sleep $nap")" | tr -d ' ')
+	kill -KILL -- "-$sid"
 	nothing_left_within 2
 }

@@ -188,6 +188,25 @@ EOF
 	[ "$(snapshots | wc -l)" -eq 2 ]
 }
 
+@test "KVM and TCG are keyed apart: a state is restored only by its accelerator" {
+	[ -w /dev/kvm ] || skip "no /dev/kvm"
+	local a
+	for a in kvm tcg; do
+		# Started and stopped at once: the key is known when QEMU is.
+		qemu-launch --kernel "$K" --accel "$a" --kvm-cpu-args max --detach >"$T/$a.json" 2>"$T/$a.err" ||
+			skip "QEMU does not start under this machine's KVM: $(head -n 1 "$T/$a.err")"
+		kill "$(jq -r .pid "$T/$a.json")"
+	done
+	[ "$(jq -r .accel "$T/kvm.json")" = kvm ]
+	[ "$(jq -r .snapshot "$T/kvm.json")" != "$(jq -r .snapshot "$T/tcg.json")" ]
+	# The TCG one is a snapshot the other tests made and restored.
+	snapshots | grep -qxF "$(jq -r .snapshot "$T/tcg.json")"
+	for a in kvm tcg; do
+		wait_for_gone "$(jq -r .pid "$T/$a.json")"
+		rm -rf "$(jq -r .rundir "$T/$a.json")"
+	done
+}
+
 @test "--snapshots lists the cache and --clear-snapshots empties it" {
 	run qemu-launch --snapshots
 	[ "$status" -eq 0 ]

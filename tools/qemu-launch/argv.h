@@ -41,6 +41,7 @@ struct plan {
 	bool snapshots;
 	int incoming_fd;
 	bool restored;		/* the guest runs from a snapshot */
+	const char *snapshot;	/* the snapshot's file (to be), or NULL */
 	/*
 	 * The command line as the snapshot key sees it: what is only the
 	 * host's (run files, 9p export paths, the console's backend, the

@@ -86,6 +86,8 @@ report_ready(struct report *r, const struct launch *l,
 	json_object_set_new(o, "arch", json_string(arch_table[t->arch].name));
 	json_object_set_new(o, "start", json_string(p->restored ? "snapshot" :
 	    "cold"));
+	json_object_set_new(o, "snapshot", p->snapshot != NULL ?
+	    json_string(p->snapshot) : json_null());
 	if (disk_pid > 0) {
 		disk = json_object();
 		json_object_set_new(disk, "pid", json_integer(disk_pid));

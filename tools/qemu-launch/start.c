@@ -43,11 +43,13 @@ find_snapshot(struct launch *l, const struct target *t, struct plan *p,
 {
 	snapshot_free(snap);
 	p->incoming_fd = 0;
+	p->snapshot = NULL;
 	if (!p->snapshots)
 		return;
 	if (!snapshot_find(snap, t, p))
 		p->snapshots = false;
 	snap->rundir = l->rundir;
+	p->snapshot = snap->path;
 }
 
 int
