@@ -122,16 +122,17 @@ qemu-launch --kernel "$kernel" --accel tcg --report "$dir/report.json" --run -- 
 	qga-exec --sock "$QGA_SOCK" -- true
 	t command
 	qga-exec --sock "$QGA_SOCK" -- sh -c "dmesg | grep \"vm-init: \""
+	t steps
 ' >"$dir/steps.txt" 2>&1 &
 t0=$(now_ms)
 wait $! || { cat "$dir/steps.txt" >&2; die "qemu-launch --run failed"; }
 end=$(now_ms)
 jq -se 'first.start == "snapshot"' "$dir/report.json" >/dev/null || die "the breakdown run did not restore"
 awk -v t0="$t0" -v end="$end" '
-	$1 == "ready" { r = $2 } $1 == "agent" { a = $2 } $1 == "command" { c = $2 }
+	$1 == "ready" { r = $2 } $1 == "agent" { a = $2 } $1 == "command" { c = $2 } $1 == "steps" { st = $2 }
 	/vm-init: .*: [0-9]+ ms$/ { sub(/.*vm-init: /, ""); n = split($0, w, ": "); s[w[1]] = w[2] + 0 }
 	END {
-		printf "{\"bench\":\"snapshot\",\"figure\":\"a warm run (ms)\",\"restore\":%d,\"handoff to agent\":%d,\"command\":%d,\"stop\":%d,\"vm-init\":{", r - t0, a - r, c - a, end - c
+		printf "{\"bench\":\"snapshot\",\"figure\":\"a warm run (ms)\",\"restore\":%d,\"handoff to agent\":%d,\"command\":%d,\"stop\":%d,\"vm-init\":{", r - t0, a - r, c - a, end - st
 		sep = ""; for (k in s) { printf "%s\"%s\":%d", sep, k, s[k]; sep = "," }
 		print "}}"
 	}' "$dir/steps.txt"
