@@ -96,6 +96,28 @@ EOF
 	[ -z "$(ls -A "$T/tmp")" ]
 }
 
+@test "two cold runs of one setup at once: both pass, one saves, the next restore" {
+	# A cache of this test's own: nothing is there, not even the initrd.
+	export XDG_CACHE_HOME=$T/cache
+	cat >"$T/vmtest.ini" <<EOF
+[target one]
+kernel = $K
+command = true
+
+[target two]
+kernel = $K
+command = true
+EOF
+	run --separate-stderr "$VMTEST" -j 2 --json
+	[ "$status" -eq 0 ]
+	[ "$(jq -r .start <<<"$output" | sort -u)" = cold ]
+	[[ $stderr != *snapshot* ]]
+	[ "$(snapshots | wc -l)" -eq 1 ]
+	[ -z "$(find "$T/cache" -name '.tmp-*')" ]
+	run --separate-stderr "$VMTEST" -j 2 --json
+	[ "$(jq -r .start <<<"$output" | sort -u)" = snapshot ]
+}
+
 @test "a restored guest has the host's time" {
 	local saved guest host
 	# The snapshot is old enough that a clock left as saved would show.
@@ -167,6 +189,7 @@ EOF
 		--extra-arg=-device --extra-arg=ivshmem-plain,memdev=hm)
 	run --separate-stderr qemu-launch --kernel "$K" --accel tcg "${args[@]}" --report "$T/r1" --run -- \
 		sh -c 'exec qga-exec --sock "$QGA_SOCK" --wait 60s --pid "$QEMU_PID" --ping'
+	echo "$stderr"
 	[ "$status" -eq 0 ]
 	[ "$(grep -c 'not saved' <<<"$stderr")" -eq 1 ]
 	[[ $stderr == *"Migration is disabled"* ]]

@@ -188,6 +188,21 @@ out:
 	return rc;
 }
 
+static int
+resume(struct qmp *q, const char *rundir)
+{
+	struct deadline d = deadline_in_ms(MONITOR_TIMEOUT_MS);
+
+	if (q->failure == QMP_OK && call(q, "cont", NULL, d, NULL) == 0)
+		return 0;
+	if (q->failure == QMP_OK)
+		return -1;	/* QEMU said no: it says why */
+	qmp_close(q);
+	if (monitor_open(q, rundir, d) < 0)
+		return -1;
+	return call(q, "cont", NULL, d, NULL);
+}
+
 int
 snapshot_save(void *arg)
 {
@@ -232,9 +247,11 @@ snapshot_save(void *arg)
 	}
 	else if (snapfile_commit(tmp, s->path, why, sizeof(why)) == 0)
 		rc = 0;
-	/* The guest goes on, saved or not. */
-	if (call(&q, "cont", NULL, deadline_in_ms(MONITOR_TIMEOUT_MS),
-	    NULL) < 0 && rc == 0) {
+	/*
+	 * The guest goes on, saved or not; on a new connection if this one
+	 * broke, for a guest left stopped would never answer.
+	 */
+	if (resume(&q, s->rundir) < 0 && rc == 0) {
 		snprintf(why, sizeof(why), "%s", q.why);
 		rc = -1;
 	}
