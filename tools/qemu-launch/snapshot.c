@@ -153,8 +153,7 @@ compute_key(struct snapshot *s, const struct target *t,
 	strv_free(&argv);
 	if (key_program(&crc, t->qemu) < 0)
 		return -1;
-	/* kernel_prepare() hashed the kernel already: the booted file
-	 * follows from it. */
+	/* kernel_prepare() hashed the kernel: the booted file follows. */
 	if (t->kernel_key != NULL)
 		key_line(&crc, "kernel %s %s", t->kernel_key, t->kernel_form);
 	else if (key_content(&crc, "kernel", t->kernel) < 0)
