@@ -413,6 +413,22 @@ bad_config() {
 		and .image_format == "qcow2"' <<<"${lines[9]}"
 }
 
+@test "--list --filter: names searched with an ERE, all targets still checked; a bad one is 2" {
+	golden_fixture
+	run --separate-stderr qemu-launch --config "$TG/targets.ini" --list --filter 'uefi-(aarch|x86)'
+	[ "$status" -eq 0 ]
+	[ "$(jq -r .name <<<"$output" | paste -sd' ')" = "image-uefi-x86_64 image-uefi-aarch64" ]
+	run --separate-stderr qemu-launch --config "$TG/targets.ini" --list --filter '^nothing$'
+	[ "$status" -eq 0 ] && [ -z "$output" ]
+	run --separate-stderr qemu-launch --config "$TG/targets.ini" --list --filter 'a('
+	[ "$status" -eq 2 ] && [[ "$stderr" == *"--filter: bad regular expression: a("* ]]
+	printf '[target good]\ncommand = true\nkernel = %s/vmlinuz\n[target bad]\nkernel = /nonexistent\n' "$TG" >"$T/two.ini"
+	run --separate-stderr qemu-launch --config "$T/two.ini" --list --filter good
+	[ "$status" -eq 2 ] && [[ "$stderr" == *"two.ini:5:"*"/nonexistent"* ]]
+	run --separate-stderr qemu-launch --kernel "$TG/vmlinuz" --print-argv --filter x
+	[ "$status" -eq 2 ] && [[ "$stderr" == *"--filter goes with --list"* ]]
+}
+
 @test "stdout that cannot be written is 71, named: --list, --print-argv, --shell" {
 	golden_fixture
 	run bash -c 'qemu-launch --config "$1/targets.ini" --list >/dev/full' _ "$TG"

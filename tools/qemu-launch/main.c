@@ -91,7 +91,7 @@ main(int argc, char **argv)
 	diag_init(argv[0]);
 	options_parse(argc, argv, &o);
 	if (o.list)
-		return pick_list(o.config);
+		return pick_list(o.config, o.filter);
 	if (o.snapshots != SNAPSHOTS_NONE)
 		return o.snapshots == SNAPSHOTS_LIST ? snapshot_list() :
 		    snapshot_clear();

@@ -27,7 +27,7 @@ static const char usage_text[] =
 "                   [--start-timeout DURATION] [--report FILE] [--no-snapshot]\n"
 "                   [--detach | --interactive | --run -- COMMAND [ARG ...]]\n"
 "       qemu-launch ... --print-argv [--shell]\n"
-"       qemu-launch --config FILE --list\n"
+"       qemu-launch --config FILE --list [--filter REGEX]\n"
 "       qemu-launch --snapshots | --clear-snapshots\n";
 
 static const char help_text[] =
@@ -39,6 +39,7 @@ static const char help_text[] =
 "  -c, --config FILE        read targets from an INI file ([target NAME] sections)\n"
 "  -t, --target NAME        the target of --config to launch\n"
 "  -l, --list               print every target of --config as a JSON line\n"
+"      --filter REGEX       with --list: only targets whose name it matches (ERE)\n"
 "  -k, --kernel FILE        boot this kernel with the host's root over 9p\n"
 "  -i, --image FILE         boot this disk image\n"
 "      --uefi               boot the image with UEFI firmware\n"
@@ -113,12 +114,14 @@ enum {
 	OPT_NO_SNAPSHOT,
 	OPT_SNAPSHOTS,
 	OPT_CLEAR_SNAPSHOTS,
+	OPT_FILTER,
 };
 
 static const struct option long_options[] = {
 	{ "config", required_argument, NULL, 'c' },
 	{ "target", required_argument, NULL, 't' },
 	{ "list", no_argument, NULL, 'l' },
+	{ "filter", required_argument, NULL, OPT_FILTER },
 	{ "kernel", required_argument, NULL, 'k' },
 	{ "image", required_argument, NULL, 'i' },
 	{ "uefi", no_argument, NULL, OPT_UEFI },
@@ -185,6 +188,7 @@ options_parse(int argc, char **argv, struct options *o)
 		case 'c': o->config = optarg; break;
 		case 't': o->target = optarg; break;
 		case 'l': o->list = true; break;
+		case OPT_FILTER: o->filter = optarg; break;
 		case 'k': flag(o, KEY_KERNEL, optarg); break;
 		case 'i': flag(o, KEY_IMAGE, optarg); break;
 		case OPT_UEFI: flag(o, KEY_UEFI, "true"); break;
@@ -257,6 +261,8 @@ options_parse(int argc, char **argv, struct options *o)
 	if (o->list && (o->config == NULL || o->target != NULL ||
 	    o->any_flag || o->print_argv))
 		die(EXIT_USAGE, "--list takes --config FILE and nothing else");
+	if (o->filter != NULL && !o->list)
+		die(EXIT_USAGE, "--filter goes with --list");
 	if (o->snapshots != SNAPSHOTS_NONE && (o->config != NULL ||
 	    o->any_flag || o->run || o->print_argv || o->list))
 		die(EXIT_USAGE, "--snapshots and --clear-snapshots take no "

@@ -15,7 +15,7 @@
 enum snapshots_job { SNAPSHOTS_NONE, SNAPSHOTS_LIST, SNAPSHOTS_CLEAR };
 
 struct options {
-	const char *config, *target;
+	const char *config, *target, *filter;
 	bool list, keep, print_argv, shell, run, share_cwd;
 	const char *report;	/* --report FILE, or NULL */
 	enum snapshots_job snapshots;	/* --snapshots, --clear-snapshots */

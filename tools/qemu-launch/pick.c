@@ -2,6 +2,7 @@
  * pick: every error of a config is reported before any target is used,
  * so one run shows them all.
  */
+#include <regex.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -10,13 +11,22 @@
 #include "pick.h"
 
 int
-pick_list(const char *path)
+pick_list(const char *path, const char *filter)
 {
 	struct config c;
-	int errors, rc = EXIT_OK;
+	int errors, rc = EXIT_OK, e;
 	size_t i;
 	json_t *j;
+	regex_t re;
+	char why[256];
 
+	/* vmtest's --filter: a search, not a whole match, as bash's =~. */
+	if ((e = regcomp(&re, filter != NULL ? filter : "", REG_EXTENDED |
+	    REG_NOSUB)) != 0) {
+		regerror(e, &re, why, sizeof(why));
+		die(EXIT_USAGE, "--filter: bad regular expression: %s (%s)",
+		    filter, why);
+	}
 	memset(&c, 0, sizeof(c));
 	errors = config_read(&c, path);
 	for (i = 0; i < c.n; i++)
@@ -26,6 +36,8 @@ pick_list(const char *path)
 		errors++;
 	}
 	for (i = 0; errors == 0 && i < c.n; i++) {
+		if (regexec(&re, c.targets[i].name, 0, NULL, 0) != 0)
+			continue;
 		j = target_json(&c.targets[i]);
 		if (jsonl_write(stdout, j, false) < 0) {
 			error_errno("stdout");
@@ -35,6 +47,7 @@ pick_list(const char *path)
 		json_decref(j);
 	}
 	config_free(&c);
+	regfree(&re);
 	return errors > 0 && rc == EXIT_OK ? EXIT_USAGE : rc;
 }
 

@@ -8,8 +8,12 @@
 #include "config.h"
 #include "target.h"
 
-/* --list: every target of path, checked, as one JSON line each. */
-int pick_list(const char *path);
+/*
+ * --list: every target of path checked, and those whose name filter (an
+ * extended regular expression, searched; NULL: all) matches printed as
+ * one JSON line each.
+ */
+int pick_list(const char *path, const char *filter);
 
 /*
  * The target to launch: config's target name (or its only one), or the
