@@ -106,6 +106,11 @@ now() { echo "${EPOCHREALTIME/./}"; } # microseconds
 	for t in x86_64 no-snapshot; do check_golden "kernel-control-$t"; done
 }
 
+@test "golden argv: gdb = true opens the gdbstub on the run's gdb.sock, adds nokaslr, and boots cold" {
+	golden_fixture
+	check_golden kernel-gdb
+}
+
 @test "golden argv: mount paths with blanks, colons, '%', quotes, '=' and ','" {
 	golden_fixture
 	check_golden kernel-paths
@@ -123,8 +128,8 @@ now() { echo "${EPOCHREALTIME/./}"; } # microseconds
 		grep -q "^\[target $(basename "$f" .json)\]" "$GOLDEN/targets.ini"
 		n=$((n + 1))
 	done
-	[ "$n" -eq 14 ]
-	[ "$(grep -c '^\[target ' "$GOLDEN/targets.ini")" -eq 14 ]
+	[ "$n" -eq 15 ]
+	[ "$(grep -c '^\[target ' "$GOLDEN/targets.ini")" -eq 15 ]
 }
 
 @test "--print-argv --shell is one line a shell reads back as the same words" {
