@@ -40,24 +40,25 @@ set_env(const struct launch *l, pid_t disk_pid)
 		{ "NBD_SOCK", RUN_NBD }, { "NBD_LOG", RUN_NBD_LOG },
 	};
 	struct stat st;
-	char pid[24], *path;
+	char pid[24], *gdb;
 	size_t i, n = disk_pid > 0 ? 5 : 3;
 
 	snprintf(pid, sizeof(pid), "%d", (int)l->pid);
 	setenv("QEMU_PID", pid, 1);
 	setenv("RUNDIR", l->rundir, 1);
 	for (i = 0; i < n; i++) {
-		path = run_path(l->rundir, files[i].file);
+		char *path = run_path(l->rundir, files[i].file);
+
 		setenv(files[i].name, path, 1);
 		free(path);
 	}
 	/* QEMU made the gdbstub's socket if, and only if, gdb = true. */
-	path = run_path(l->rundir, RUN_GDB);
-	if (stat(path, &st) == 0 && S_ISSOCK(st.st_mode))
-		setenv("GDB_SOCK", path, 1);
+	gdb = run_path(l->rundir, RUN_GDB);
+	if (stat(gdb, &st) == 0 && S_ISSOCK(st.st_mode))
+		setenv("GDB_SOCK", gdb, 1);
 	else
 		unsetenv("GDB_SOCK");
-	free(path);
+	free(gdb);
 	if (disk_pid > 0) {
 		snprintf(pid, sizeof(pid), "%d", (int)disk_pid);
 		setenv("NBD_PID", pid, 1);
