@@ -447,16 +447,18 @@ finish(struct feed *f)
 	struct target *t = f->cur;
 	struct entry *e;
 	char *host, *guest, *spec;
+	json_t *g;
 	size_t i;
 
 	for (i = 0; t != NULL && i < f->nmounts; i++) {
 		e = &f->mounts[i];
 		if (e->host == NULL) {
-			guest = json_dumps(json_string(e->guest),
-			    JSON_ENCODE_ANY);
+			g = json_text(e->guest);
+			guest = json_dumps(g, JSON_ENCODE_ANY);
 			fail(f, e->line, "vm.mounts.%s: missing field "
 			    "`host_path`", guest != NULL ? guest : "?");
 			free(guest);
+			json_decref(g);
 			continue;
 		}
 		host = spec_escape(e->host);
