@@ -264,13 +264,15 @@ bad_toml() {
 	command = "true"
 	vm.mounts."/mnt/x" = { writable = true }
 	vm.mounts."/mnt/y" = { host_path = "missing" }
+	vm.mounts."/mnt/z" = { mode = "rw" }
 	EOF
 	bad_toml "bad.toml:1: missing field \`name\`" \
 		"bad.toml:4: missing field \`command\`" \
 		"bad.toml:8: target t is defined twice (first at line 4)" \
 		"bad.toml:9: kernel: $T/proj/nope: No such file or directory" \
 		"bad.toml:11: vm.mounts.\"/mnt/x\": missing field \`host_path\`" \
-		"bad.toml:12: mounts: $T/proj/missing: No such file or directory"
+		"bad.toml:12: mounts: $T/proj/missing: No such file or directory" \
+		"bad.toml:13: vm.mounts.\"/mnt/z\": missing field \`host_path\`"
 }
 
 @test "a TOML syntax error: tomllib's words at file:line, exit 2" {

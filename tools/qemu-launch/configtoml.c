@@ -15,49 +15,9 @@
 #include "configtoml.h"
 #include "diag.h"
 #include "jsonl.h"
+#include "tomlkeys.h"
 #include "tomlrun.h"
 #include "xalloc.h"
-
-/* What the reader does with a value besides target_set(). */
-enum role {
-	ROLE_KEY,		/* target_set() of key */
-	ROLE_NAME,
-	ROLE_TABLE,		/* a table whose values come one by one */
-	ROLE_MOUNT,		/* vm.mounts.GUEST */
-	ROLE_HOST,		/* vm.mounts.GUEST.host_path */
-	ROLE_WRITABLE,		/* vm.mounts.GUEST.writable */
-};
-
-/* vmtest 0.18's keys and their TOML types; "*" is any one key. */
-static const struct field {
-	const char *path[4];
-	enum role role;
-	enum key key;
-	const char *type;
-} fields[] = {
-	{ { "name" }, ROLE_NAME, KEY_COUNT, "string" },
-	{ { "image" }, ROLE_KEY, KEY_IMAGE, "string" },
-	{ { "uefi" }, ROLE_KEY, KEY_UEFI, "boolean" },
-	{ { "kernel" }, ROLE_KEY, KEY_KERNEL, "string" },
-	{ { "kernel_args" }, ROLE_KEY, KEY_KERNEL_ARGS, "string" },
-	{ { "kvm_cpu_args" }, ROLE_KEY, KEY_KVM_CPU_ARGS, "string" },
-	{ { "rootfs" }, ROLE_KEY, KEY_ROOTFS, "string" },
-	{ { "arch" }, ROLE_KEY, KEY_ARCH, "string" },
-	{ { "qemu_command" }, ROLE_KEY, KEY_QEMU_COMMAND, "string" },
-	{ { "command" }, ROLE_KEY, KEY_COMMAND, "string" },
-	{ { "vm" }, ROLE_TABLE, KEY_COUNT, "table" },
-	{ { "vm", "num_cpus" }, ROLE_KEY, KEY_NUM_CPUS, "integer" },
-	{ { "vm", "memory" }, ROLE_KEY, KEY_MEMORY, "string" },
-	{ { "vm", "bios" }, ROLE_KEY, KEY_BIOS, "string" },
-	{ { "vm", "extra_args" }, ROLE_KEY, KEY_EXTRA_ARGS, "array" },
-	{ { "vm", "mounts" }, ROLE_TABLE, KEY_COUNT, "table" },
-	{ { "vm", "mounts", "*" }, ROLE_MOUNT, KEY_COUNT, "table" },
-	{ { "vm", "mounts", "*", "host_path" }, ROLE_HOST, KEY_COUNT, "string" },
-	{ { "vm", "mounts", "*", "writable" }, ROLE_WRITABLE, KEY_COUNT,
-	    "boolean" },
-};
-#define NFIELDS (sizeof(fields) / sizeof(fields[0]))
-#define DEPTH 4
 
 /* One of vm.mounts, gathered from its values. */
 struct entry {
@@ -107,19 +67,9 @@ broke(struct feed *f, const char *what, const char *line, size_t len)
 
 	if (!f->broke)
 		fail(f, 0, "python3's TOML reader said what qemu-launch cannot "
-		    "read (%s): %s", what, jsonl_excerpt(line, len, ex,
-		    sizeof(ex)));
+		    "read: %s%s%s", what, len > 0 ? ": " : "", len > 0 ?
+		    jsonl_excerpt(line, len, ex, sizeof(ex)) : "");
 	f->broke = true;
-}
-
-/* s as text: NULL if it is no string or holds a NUL. */
-static const char *
-text_of(const json_t *s)
-{
-	if (!json_is_string(s) || strlen(json_string_value(s)) !=
-	    json_string_length(s))
-		return NULL;
-	return json_string_value(s);
 }
 
 /* A line number, 1 and up; 0 if absent or wrong. */
@@ -134,80 +84,10 @@ line_of(const json_t *j)
 	return n > 0 && n <= UINT_MAX ? (unsigned)n : 0;
 }
 
-/* Key parts as TOML writes a dotted key: "vm.mounts.\"/mnt/x\"". */
-static char *
-dotted(const json_t *key, size_t n)
-{
-	char *out = xstrdup(""), *part, *next;
-	const char *s;
-	size_t i;
-	bool bare;
-
-	for (i = 0; i < n; i++) {
-		s = text_of(json_array_get(key, i));
-		bare = s != NULL && *s != '\0' && strspn(s, "abcdefghijklmnopq"
-		    "rstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") ==
-		    strlen(s);
-		part = bare ? xstrdup(s) : json_dumps(json_array_get(key, i),
-		    JSON_ENCODE_ANY);
-		if (part == NULL)
-			xalloc_die();
-		next = xasprintf("%s%s%s", out, i > 0 ? "." : "", part);
-		free(part);
-		free(out);
-		out = next;
-	}
-	return out;
-}
-
 static const char *
 article(const char *type)
 {
 	return strchr("aeiou", type[0]) != NULL ? "an" : "a";
-}
-
-/* The field key[0..n) is, or NULL. */
-static const struct field *
-field_at(const json_t *key, size_t n)
-{
-	const char *part;
-	size_t i, k;
-
-	for (i = 0; i < NFIELDS; i++) {
-		for (k = 0; k < DEPTH && k < n; k++) {
-			part = text_of(json_array_get(key, k));
-			if (fields[i].path[k] == NULL || part == NULL ||
-			    (strcmp(fields[i].path[k], "*") != 0 &&
-			    strcmp(fields[i].path[k], part) != 0))
-				break;
-		}
-		if (k == n && (n == DEPTH || fields[i].path[n] == NULL))
-			return &fields[i];
-	}
-	return NULL;
-}
-
-/*
- * One of our own keys (initrd, snapshot...) at the target level, where
- * vmtest has none of that name: a field of the key's name whose type
- * is any of TOML's scalar ones.  NULL if name is not one.
- */
-static const struct field *
-extension(const char *name, struct field *ext)
-{
-	enum key k;
-	size_t i;
-
-	if (name == NULL || (k = key_lookup(name)) == KEY_COUNT)
-		return NULL;
-	for (i = 0; i < NFIELDS; i++)
-		if (fields[i].role == ROLE_KEY && fields[i].key == k)
-			return NULL;	/* vmtest's, in its own place */
-	ext->path[0] = key_name(k);
-	ext->role = ROLE_KEY;
-	ext->key = k;
-	ext->type = "scalar";
-	return ext;
 }
 
 /*
@@ -219,10 +99,10 @@ static void
 unknown(struct feed *f, const json_t *key, size_t n, unsigned line,
     bool in_target)
 {
-	const char *first = text_of(json_array_get(key, 0));
+	const char *first = toml_text(json_array_get(key, 0));
 	bool hint = in_target && n == 1 && first != NULL &&
 	    key_lookup(first) != KEY_COUNT;
-	char *name = dotted(key, n), *id;
+	char *name = toml_dotted(key, n), *id;
 
 	/* The values of one unknown table come one after the other. */
 	id = xasprintf("%zu %s", in_target ? f->c->n : 0, name);
@@ -239,11 +119,17 @@ unknown(struct feed *f, const json_t *key, size_t n, unsigned line,
 	free(name);
 }
 
+/* The mount of vm.mounts.GUEST.*, made at line if new; NULL on a NUL. */
 static struct entry *
-entry_for(struct feed *f, const char *guest, unsigned line)
+mount_entry(struct feed *f, const json_t *key, unsigned line)
 {
+	const char *guest = toml_text(json_array_get(key, 2));
 	size_t i;
 
+	if (guest == NULL) {
+		fail(f, line, "vm.mounts: a guest path that holds NUL");
+		return NULL;
+	}
 	for (i = 0; i < f->nmounts; i++)
 		if (strcmp(f->mounts[i].guest, guest) == 0)
 			return &f->mounts[i];
@@ -253,44 +139,6 @@ entry_for(struct feed *f, const char *guest, unsigned line)
 	f->mounts[f->nmounts].guest = xstrdup(guest);
 	f->mounts[f->nmounts].line = line;
 	return &f->mounts[f->nmounts++];
-}
-
-/* s with ':' and '\' escaped, as mount_spec_parse() reads them. */
-static char *
-spec_escape(const char *s)
-{
-	char *out = xreallocarray(NULL, strlen(s) + 1, 2), *o = out;
-
-	for (; *s != '\0'; s++) {
-		if (*s == ':' || *s == '\\')
-			*o++ = '\\';
-		*o++ = *s;
-	}
-	*o = '\0';
-	return out;
-}
-
-/*
- * One item of vm.extra_args is one word of QEMU's command line: quoted
- * for check.c's splitting of extra_args values, which gives it back as
- * it is.
- */
-static char *
-one_word(const char *s)
-{
-	char *out = xreallocarray(NULL, strlen(s) + 1, 4), *o = out;
-
-	*o++ = '\'';
-	for (; *s != '\0'; s++) {
-		if (*s == '\'') {
-			memcpy(o, "'\\''", 4);
-			o += 4;
-		} else
-			*o++ = *s;
-	}
-	*o++ = '\'';
-	*o = '\0';
-	return out;
 }
 
 static struct origin
@@ -307,12 +155,12 @@ set_extra_args(struct feed *f, const json_t *v, unsigned line)
 	size_t i;
 
 	for (i = 0; i < json_array_size(v); i++) {
-		if ((s = text_of(json_array_get(v, i))) == NULL) {
+		if ((s = toml_text(json_array_get(v, i))) == NULL) {
 			fail(f, line, "vm.extra_args: item %zu: invalid type, "
 			    "expected a string", i + 1);
 			continue;
 		}
-		word = one_word(s);
+		word = toml_one_word(s);
 		target_set(f->cur, KEY_EXTRA_ARGS, word, at(f, line));
 		free(word);
 	}
@@ -323,7 +171,7 @@ set_extra_args(struct feed *f, const json_t *v, unsigned line)
  * it: type is the value's own.
  */
 static void
-set_value(struct feed *f, const struct field *fd, const json_t *key,
+set_value(struct feed *f, const struct toml_field *fd, const json_t *key,
     const char *name, const char *type, const json_t *v, unsigned line)
 {
 	const char *s = NULL;
@@ -337,7 +185,7 @@ set_value(struct feed *f, const struct field *fd, const json_t *key,
 		    json_integer_value(v));
 		s = num;
 	} else if (strcmp(type, "string") == 0 && json_is_string(v)) {
-		if ((s = text_of(v)) == NULL) {
+		if ((s = toml_text(v)) == NULL) {
 			fail(f, line, "%s: a string that holds NUL", name);
 			return;
 		}
@@ -363,29 +211,16 @@ set_value(struct feed *f, const struct field *fd, const json_t *key,
 	case ROLE_MOUNT:
 	case ROLE_HOST:
 	case ROLE_WRITABLE:
-		if ((s = text_of(json_array_get(key, 2))) == NULL) {
-			fail(f, line, "vm.mounts: a guest path that holds NUL");
+		if ((e = mount_entry(f, key, line)) == NULL)
 			return;
-		}
-		e = entry_for(f, s, line);
 		if (fd->role == ROLE_HOST) {
 			free(e->host);
-			e->host = xstrdup(json_string_value(v));
+			e->host = xstrdup(s);
 			e->host_line = line;
 		} else if (fd->role == ROLE_WRITABLE)
-			e->writable = json_is_true(v);
+			e->writable = strcmp(s, "true") == 0;
 		break;
 	}
-}
-
-/* Whether a value of type can be given to the field. */
-static bool
-type_fits(const struct field *fd, const char *type)
-{
-	if (strcmp(fd->type, "scalar") == 0)
-		return strcmp(type, "string") == 0 || strcmp(type, "boolean") ==
-		    0 || strcmp(type, "integer") == 0;
-	return strcmp(fd->type, type) == 0;
 }
 
 /* {"target": I, "key": [...], "lines": [...], "type": T, "value": V} */
@@ -395,34 +230,31 @@ target_value(struct feed *f, const json_t *j, const char *line,
 {
 	const json_t *key = json_object_get(j, "key"),
 	    *lines = json_object_get(j, "lines");
-	const char *type = text_of(json_object_get(j, "type"));
-	const struct field *fd = NULL;
-	struct field ext;
+	const char *type = toml_text(json_object_get(j, "type"));
+	const struct toml_field *fd = NULL;
+	struct toml_field ext;
 	size_t n = json_array_size(key), m, i;
-	unsigned at_line[DEPTH + 1];
+	unsigned at_line[TOML_DEPTH + 1];
 	char *name;
 
 	if (n == 0 || json_array_size(lines) != n || type == NULL) {
 		broke(f, "a value without its key, lines or type", line, len);
 		return;
 	}
-	for (i = 0; i < n && i <= DEPTH; i++)
+	for (i = 0; i < n && i <= TOML_DEPTH; i++)
 		if ((at_line[i] = line_of(json_array_get(lines, i))) == 0) {
 			broke(f, "a line number that is none", line, len);
 			return;
 		}
-	/* The longest start of the key that is a field. */
-	for (m = n < DEPTH ? n : DEPTH; m > 0; m--)
-		if ((fd = field_at(key, m)) != NULL)
-			break;
-	if (m == 0 && (fd = extension(text_of(json_array_get(key, 0)),
-	    &ext)) != NULL)
-		m = 1;
+	fd = toml_field(key, n, &m, &ext);
 	if (fd == NULL || (m < n && strcmp(fd->type, "table") == 0)) {
+		/* A mount of only unknown keys still lacks its host_path. */
+		if (fd != NULL && fd->role == ROLE_MOUNT)
+			mount_entry(f, key, at_line[m - 1]);
 		unknown(f, key, m + 1, at_line[m], true);
 		return;
 	}
-	name = dotted(key, m);
+	name = toml_dotted(key, m);
 	if (fd->role == ROLE_NAME)
 		f->name_line = at_line[0];
 	if (fd->role == ROLE_KEY && fd->key == KEY_COMMAND)
@@ -430,7 +262,7 @@ target_value(struct feed *f, const json_t *j, const char *line,
 	if (m < n)
 		fail(f, at_line[m - 1], "%s: invalid type: table, expected "
 		    "%s %s", name, article(fd->type), fd->type);
-	else if (!type_fits(fd, type))
+	else if (!toml_type_fits(fd, type))
 		fail(f, at_line[n - 1], "%s: invalid type: %s, expected %s %s",
 		    name, type, article(fd->type), strcmp(fd->type, "scalar") ==
 		    0 ? "string, boolean or integer" : fd->type);
@@ -446,7 +278,7 @@ finish(struct feed *f)
 {
 	struct target *t = f->cur;
 	struct entry *e;
-	char *host, *guest, *spec;
+	char *guest, *spec;
 	json_t *g;
 	size_t i;
 
@@ -461,14 +293,9 @@ finish(struct feed *f)
 			json_decref(g);
 			continue;
 		}
-		host = spec_escape(e->host);
-		guest = spec_escape(e->guest);
-		spec = xasprintf("%s:%s:%s", host, guest, e->writable ? "rw" :
-		    "ro");
+		spec = toml_mount_spec(e->host, e->guest, e->writable);
 		target_set(t, KEY_MOUNTS, spec, at(f, e->host_line));
 		free(spec);
-		free(host);
-		free(guest);
 	}
 	for (i = 0; i < f->nmounts; i++) {
 		free(f->mounts[i].guest);
@@ -528,8 +355,8 @@ static void
 outside_value(struct feed *f, const json_t *j)
 {
 	const json_t *key = json_object_get(j, "key");
-	const char *first = text_of(json_array_get(key, 0)),
-	    *type = text_of(json_object_get(j, "type"));
+	const char *first = toml_text(json_array_get(key, 0)),
+	    *type = toml_text(json_object_get(j, "type"));
 	unsigned line = line_of(json_array_get(json_object_get(j, "lines"),
 	    0));
 
@@ -559,7 +386,7 @@ feed_line(struct feed *f, const char *line, size_t len)
 	target = json_object_get(j, "target");
 	if (f->ended)
 		broke(f, "a line after the end", line, len);
-	else if ((msg = text_of(json_object_get(j, "error"))) != NULL)
+	else if ((msg = toml_text(json_object_get(j, "error"))) != NULL)
 		fail(f, line_of(json_object_get(j, "line")), "%s", msg);
 	else if (json_is_true(json_object_get(j, "end")))
 		f->ended = true;
