@@ -353,6 +353,20 @@ bad_toml() {
 	[[ "$stderr" == *"vmtest.toml:11: warning: unknown key 'extra'"* ]]
 }
 
+@test "rootfs with an image: ignored with a warning, as vmtest ignores it (the INI file refuses it)" {
+	toml vmtest <<-'EOF'
+	[[target]]
+	name = "t"
+	image = "disk.img"
+	rootfs = "nowhere"
+	command = "true"
+	EOF
+	list vmtest
+	[ "$status" -eq 0 ] || { echo "$stderr"; return 1; }
+	jq -e '.kind == "image" and .rootfs == null' <<<"$output"
+	[ "$stderr" = "qemu-launch: ../proj/vmtest.toml:4: warning: rootfs is not used by an image target: ignored, as vmtest ignores it" ]
+}
+
 @test "a file without [[target]]: vmtest's missing field target, exit 2" {
 	printf '# nothing\ntitle = "x"\n' >"$T/proj/bad.toml"
 	bad_toml "../proj/bad.toml: missing field \`target\`"

@@ -318,6 +318,15 @@ finish(struct feed *f)
 			    f->c->targets[i].at.line);
 			break;
 		}
+	/* vmtest runs an image with a rootfs, which it does not use. */
+	if (t->set[KEY_ROOTFS].value != NULL && t->set[KEY_IMAGE].value !=
+	    NULL && t->set[KEY_KERNEL].value == NULL) {
+		note("%s:%u: warning: rootfs is not used by an image target: "
+		    "ignored, as vmtest ignores it", f->c->path,
+		    t->set[KEY_ROOTFS].at.line);
+		free(t->set[KEY_ROOTFS].value);
+		t->set[KEY_ROOTFS].value = NULL;
+	}
 	if (f->command_line == 0)
 		fail(f, t->at.line, "missing field `command`");
 	else if (t->set[KEY_COMMAND].value != NULL &&
