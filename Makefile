@@ -75,6 +75,19 @@ $(BUILD)/bin/$(1): $(patsubst %.c,$(BUILD)/%.o,$(wildcard tools/$(1)/*.c)) $(BUI
 endef
 $(foreach t,$(TOOLS),$(eval $(call tool_rule,$(t))))
 
+# qemu-launch runs toml-targets.py as python3 -c SCRIPT: the script as a
+# C string, made with sed alone ('?' escaped against trigraphs).
+TOML_PY := tools/qemu-launch/toml-targets.py
+build/gen/toml-targets.h: $(TOML_PY)
+	@mkdir -p $(@D)
+	{ echo 'static const char toml_targets_py[] ='; \
+	  sed -e 's/[\\"?]/\\&/g' -e 's/^/"/' -e 's/$$/\\n"/' $<; echo ';'; } >$@.tmp
+	mv $@.tmp $@
+$(BUILD)/tools/qemu-launch/tomlrun.o build/fuzz/obj/tools/qemu-launch/tomlrun.o: \
+	build/gen/toml-targets.h
+$(BUILD)/tools/qemu-launch/tomlrun.o: ALL_CFLAGS += -Ibuild/gen
+build/fuzz/obj/tools/qemu-launch/tomlrun.o: FUZZ_FLAGS += -Ibuild/gen
+
 # vm-init is the guest's PID 1, run from an initramfs that has no
 # libraries: one static binary of libc alone (no jansson, no inih), so
 # not a TOOLS member.  Its objects are its own, built without sanitizers

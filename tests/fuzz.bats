@@ -14,6 +14,7 @@ replay() {
 @test "fuzz target control replays its corpus" { replay control; }
 @test "fuzz target jsonl_reader replays its corpus" { replay jsonl_reader; }
 @test "fuzz target launch_config replays its corpus" { replay launch_config; }
+@test "fuzz target launch_toml replays its corpus" { replay launch_toml; }
 @test "fuzz target kernel_version replays its corpus" { replay kernel_version; }
 @test "fuzz target kernel_image replays its corpus" { replay kernel_image; }
 @test "fuzz target nbd_handshake replays its corpus" { replay nbd_handshake; }

@@ -313,19 +313,19 @@ bad_config() {
 
 @test "config errors name file:line: kernel and image both set" {
 	bad_config $'[target t]\nkernel = vmlinuz\nimage = disk.img' \
-		"bad.ini:3: image: a target boots a kernel or an image, not both (kernel is set at $T/c/bad.ini:2)"
+		"bad.ini:3: Target 't' specified both 'image' and 'kernel' (kernel is set at $T/c/bad.ini:2)"
 }
 
 @test "config errors name file:line: uefi without image" {
-	bad_config $'[target t]\nkernel = vmlinuz\nuefi = true' "bad.ini:3: uefi: needs image"
+	bad_config $'[target t]\nkernel = vmlinuz\nuefi = true' "bad.ini:3: Target 't' must specify 'image' with 'uefi'"
 }
 
 @test "config errors name file:line: bios without uefi" {
-	bad_config $'[target t]\nimage = disk.img\n\nbios = vmlinuz' "bad.ini:4: bios: needs uefi = true"
+	bad_config $'[target t]\nimage = disk.img\n\nbios = vmlinuz' "bad.ini:4: Target 't' cannot specify a bios without setting 'uefi'"
 }
 
 @test "config errors name file:line: kernel_args without kernel" {
-	bad_config $'[target t]\nimage = disk.img\nkernel_args = quiet' "bad.ini:3: kernel_args: needs kernel"
+	bad_config $'[target t]\nimage = disk.img\nkernel_args = quiet' "bad.ini:3: Target 't' must specify 'kernel' with 'kernel_args'"
 }
 
 @test "config errors name file:line: a missing file, relative to the config's directory" {
@@ -396,7 +396,7 @@ bad_config() {
 	echo i >"$T/disk.img"
 	run --separate-stderr qemu-launch --image "$T/disk.img" --bios "$T/disk.img" --print-argv --accel tcg
 	[ "$status" -eq 2 ]
-	[[ "$stderr" == *"--bios: bios: needs uefi = true"* ]]
+	[[ "$stderr" == *"--bios: Target 'disk.img' cannot specify a bios without setting 'uefi'"* ]]
 }
 
 @test "--list prints every target as one JSON line, resolved" {

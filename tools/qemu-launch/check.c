@@ -70,6 +70,12 @@ resolve_path(const struct target *t, const struct setting *s,
 	char joined[PATH_MAX], real[PATH_MAX];
 	struct stat st;
 
+	if (*s->value == '\0' && (strcmp(what, "kernel") == 0 ||
+	    strcmp(what, "image") == 0)) {
+		*errors += bad(&s->at, "Target '%s' has empty %s path",
+		    t->name, what);
+		return NULL;
+	}
 	if (*s->value == '\0') {
 		*errors += bad(&s->at, "%s: an empty path", what);
 		return NULL;
@@ -312,12 +318,13 @@ check_combination(struct target *t)
 	int errors = 0;
 
 	if (s[KEY_KERNEL].value == NULL && s[KEY_IMAGE].value == NULL)
-		return bad(&t->at, "target %s: set kernel or image", t->name);
+		return bad(&t->at, "Target '%s' must specify 'image' or "
+		    "'kernel'", t->name);
 	if (s[KEY_KERNEL].value != NULL && s[KEY_IMAGE].value != NULL) {
 		char where[PATH_MAX + 32];
 
-		errors += bad(&s[KEY_IMAGE].at, "image: a target boots a "
-		    "kernel or an image, not both (kernel is set at %s)",
+		errors += bad(&s[KEY_IMAGE].at, "Target '%s' specified both "
+		    "'image' and 'kernel' (kernel is set at %s)", t->name,
 		    origin_text(&s[KEY_KERNEL].at, where, sizeof(where)));
 	}
 	t->is_kernel = s[KEY_KERNEL].value != NULL;
@@ -335,13 +342,14 @@ check_combination(struct target *t)
 		errors += bad(&s[KEY_GDB].at, "gdb: '%s' is not true or false",
 		    s[KEY_GDB].value);
 	if (t->uefi && s[KEY_IMAGE].value == NULL)
-		errors += bad(&s[KEY_UEFI].at, "uefi: needs image (UEFI "
-		    "boots a disk image)");
+		errors += bad(&s[KEY_UEFI].at, "Target '%s' must specify "
+		    "'image' with 'uefi'", t->name);
 	if (s[KEY_BIOS].value != NULL && !t->uefi)
-		errors += bad(&s[KEY_BIOS].at, "bios: needs uefi = true");
+		errors += bad(&s[KEY_BIOS].at, "Target '%s' cannot specify a "
+		    "bios without setting 'uefi'", t->name);
 	if (s[KEY_KERNEL_ARGS].value != NULL && s[KEY_KERNEL].value == NULL)
-		errors += bad(&s[KEY_KERNEL_ARGS].at, "kernel_args: needs "
-		    "kernel");
+		errors += bad(&s[KEY_KERNEL_ARGS].at, "Target '%s' must "
+		    "specify 'kernel' with 'kernel_args'", t->name);
 	if (s[KEY_INITRD].value != NULL && s[KEY_KERNEL].value == NULL)
 		errors += bad(&s[KEY_INITRD].at, "initrd: needs kernel");
 	if (s[KEY_ROOTFS].value != NULL && s[KEY_KERNEL].value == NULL)

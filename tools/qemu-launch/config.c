@@ -19,6 +19,7 @@
 #include "inifeed.h"
 #include "ascii.h"
 #include "config.h"
+#include "configtoml.h"
 #include "diag.h"
 #include "xalloc.h"
 
@@ -468,6 +469,10 @@ config_read(struct config *c, const char *path)
 		return 1;
 	}
 	c->dir = xstrdup(real);
+	if (config_is_toml(path)) {
+		fclose(r.f);
+		return config_toml_read(c);
+	}
 	run_inih(&r);
 	if (ferror(r.f)) {
 		error_errno("%s", path);
