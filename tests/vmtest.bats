@@ -214,15 +214,31 @@ EOF
 	nothing_left
 }
 
-@test "vmtest -j 2 --junit: targets side by side, output kept apart, a summary" {
+@test "vmtest -j 2 --junit: vmtest.toml's targets side by side, output kept apart, a summary" {
 	vm_requires
 	kernel_config
 	# A current directory under /tmp, which the guest sees at the same path.
+	# And a vmtest user's vmtest.toml, as it is, found with no -c.
 	local proj
 	proj=$(mktemp -d /tmp/vt-vmtest-proj.XXXXXX)
 	echo "/tmp file" >"$proj/here.txt"
-	sed 's|command = echo from-alpha|command = echo from-alpha; cat here.txt|' \
-		"$T/work/vmtest.ini" >"$proj/vmtest.ini"
+	cat >"$proj/vmtest.toml" <<EOF
+[[target]]
+name = "alpha"
+kernel = "$(vm_kernel)"
+command = '''
+echo from-alpha; cat here.txt'''
+
+[[target]]
+name = "beta"
+kernel = "$(vm_kernel)"
+command = "exit 3"
+
+[[target]]
+name = "gamma"
+kernel = "$(vm_kernel)"
+command = 'exit 4'
+EOF
 	cd "$proj"
 	run --separate-stderr "$VMTEST" -j 2 --junit "$T/junit.xml"
 	cd "$T"
