@@ -892,12 +892,15 @@ kvm_opens_here() {
 @test "UEFI firmware is found in Debian's place, or its absence is a config error" {
 	printf 'QFI\373' >"$T/disk.qcow2"
 	run --separate-stderr qemu-launch --image "$T/disk.qcow2" --uefi --arch x86_64 --print-argv --accel tcg
-	if [ -r /usr/share/ovmf/OVMF.fd ]; then
+	if [ -r /usr/share/OVMF/OVMF_CODE_4M.fd ] && [ -r /usr/share/OVMF/OVMF_VARS_4M.fd ]; then
+		[ "$status" -eq 0 ]
+		jq -e 'index("if=pflash,format=raw,unit=0,readonly=on,file=/usr/share/OVMF/OVMF_CODE_4M.fd") != null' <<<"$output"
+	elif [ -r /usr/share/ovmf/OVMF.fd ]; then
 		[ "$status" -eq 0 ]
 		jq -e '.[index("-bios") + 1] == "/usr/share/ovmf/OVMF.fd"' <<<"$output"
 	else
 		[ "$status" -eq 2 ]
-		[[ "$stderr" == *"--uefi: uefi: no UEFI firmware for x86_64 in /usr/share/ovmf/OVMF.fd or the other usual places (install ovmf, or set bios)"* ]]
+		[[ "$stderr" == *"--uefi: uefi: no UEFI firmware for x86_64 in /usr/share/OVMF/OVMF_CODE_4M.fd or the other usual places (install ovmf, or set bios)"* ]]
 	fi
 }
 
