@@ -18,7 +18,7 @@ static const char *const x86_64_firmware[] = {
 	"/usr/share/OVMF/OVMF_CODE_4M.fd",	/* Debian 11+, Ubuntu */
 	"/usr/share/edk2/ovmf/OVMF_CODE.fd",	/* Fedora */
 	"/usr/share/edk2/x64/OVMF_CODE.4m.fd",	/* Arch */
-	"/usr/share/edk2-ovmf/x64/OVMF_CODE.fd",	/* Gentoo, older Arch */
+	"/usr/share/edk2-ovmf/x64/OVMF_CODE.fd",	/* Gentoo */
 	"/usr/share/OVMF/OVMF_CODE.fd",		/* Debian's 2 MB, older Ubuntu */
 	"/usr/share/ovmf/OVMF.fd",		/* monolithic: Debian, Ubuntu */
 	"/usr/share/qemu/OVMF.fd",

@@ -339,7 +339,7 @@ add_boot(struct strv *s, const struct target *t, const struct plan *p)
 	    "rerror=report", a->ccw ? "ccw" : "pci");
 	if (!t->uefi)
 		return;
-	/* A split firmware's code, and the run's own variables (firmware.h). */
+	/* A split firmware's code, and the run's own variables. */
 	if (a->uefi_pflash || t->bios_vars != NULL) {
 		strv_push(s, "-drive");
 		strv_pushf(s, "if=pflash,format=raw,unit=0,readonly=on,file=%s",

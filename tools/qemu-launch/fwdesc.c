@@ -127,10 +127,11 @@ read_mapping(const json_t *m, struct fw_desc *d, char *why, size_t size)
 	} else if (strcmp(json_string_value(device), "flash") == 0) {
 		if ((code = raw_file(json_object_get(m, "executable"))) == NULL)
 			return fail(why, size, "mapping: no raw executable");
-		/* Split is the default; combined and stateless have no template. */
+		/* Split is the default; combined, stateless: no template. */
 		if (mode != NULL && !json_is_string(mode))
 			return fail(why, size, "mapping: mode not a string");
-		if (mode == NULL || strcmp(json_string_value(mode), "split") == 0) {
+		if (mode == NULL ||
+		    strcmp(json_string_value(mode), "split") == 0) {
 			vars = raw_file(json_object_get(m, "nvram-template"));
 			if (vars == NULL)
 				return fail(why, size, "mapping: split without "

@@ -18,7 +18,7 @@ struct fw_desc {
 	char *code;		/* the executable (device memory: the file) */
 	char *vars;		/* the NVRAM template of a split flash, or NULL */
 	bool for_arch;		/* a target of the arch */
-	bool for_machine;	/* ... whose machines include the one we boot */
+	bool for_machine;	/* ... whose machines include ours */
 	bool needs_smm;		/* "requires-smm": q35 with SMM, not pc */
 };
 
