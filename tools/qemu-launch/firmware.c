@@ -49,9 +49,9 @@ same_file(const char *a, const char *b)
  * CODE becomes VARS (OVMF_CODE_4M.fd, OVMF_CODE.4m.fd, AAVMF_CODE.fd,
  * RISCV_VIRT_CODE.fd...), and a Secure Boot build's name without its
  * ".secboot" (Debian's OVMF_CODE_4M.secboot.fd takes OVMF_VARS_4M.fd,
- * Arch's OVMF_CODE.secboot.4m.fd OVMF_VARS.4m.fd).  NULL if the name
- * has no CODE (a monolithic file); else *expected is the first name
- * (malloc'd), and the return that, or the other, if one is there.
+ * Arch's OVMF_CODE.secboot.4m.fd OVMF_VARS.4m.fd).  Returns the one
+ * that is there (malloc'd), or NULL; *expected is the first name
+ * (malloc'd), or NULL if the name has no CODE (a monolithic file).
  */
 static char *
 vars_beside(const char *code, char **expected)
