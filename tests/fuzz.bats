@@ -26,6 +26,7 @@ replay() {
 @test "fuzz target write_log replays its corpus" { replay write_log; }
 @test "fuzz target vmtest_report replays its corpus" { replay vmtest_report; }
 @test "fuzz target snapfile replays its corpus" { replay snapfile; }
+@test "fuzz target fw_desc replays its corpus" { replay fw_desc; }
 
 @test "every fuzz target has a corpus and a test here" {
 	local f n

@@ -66,7 +66,8 @@ boot_and_write() {
 		echo "the guest's write reached the image file (guest.txt: '$out'); -drive $(drive_arg)" >&2
 		return 1
 	fi
-	out=$(find "$T/run" -mindepth 1 ! -name serial.log ! -name qemu.err)
+	# (--detach leaves the directory, and a split firmware's variables, to us.)
+	out=$(find "$T/run" -mindepth 1 ! -name serial.log ! -name qemu.err ! -name uefi-vars.fd)
 	[ -z "$out" ] || { echo "left in the run directory: $out" >&2; return 1; }
 }
 
@@ -141,7 +142,18 @@ boot_and_write() {
 
 @test "UEFI: qemu-launch --image --uefi boots it with OVMF; its qemu-ga answers; guest writes stay out of the file" {
 	image_requires uefi
+	local code=/usr/share/OVMF/OVMF_CODE_4M.fd vars=/usr/share/OVMF/OVMF_VARS_4M.fd before
+	before=$(sha256sum <"$vars")
 	boot_and_write uefi
+	# Debian's split firmware, found: the code read-only, the variables a
+	# copy in the run directory that the firmware wrote to, the template
+	# untouched.
+	jq -e --arg c "$code" --arg v "$T/run/uefi-vars.fd" '.argv | index("-bios") == null and
+		index("if=pflash,format=raw,unit=0,readonly=on,file=" + $c) != null and
+		index("if=pflash,format=raw,unit=1,file=" + $v) != null' "$T/launch.json"
+	[ "$(stat -c %a "$T/run/uefi-vars.fd")" = 600 ]
+	! cmp -s "$vars" "$T/run/uefi-vars.fd"
+	[ "$(sha256sum <"$vars")" = "$before" ]
 	# OVMF's boot manager, then a kernel started through UEFI.
 	grep -aq 'BdsDxe: starting ' "$T/run/serial.log"
 	grep -aq 'efi: EFI v' "$T/run/serial.log"

@@ -160,3 +160,27 @@ nothing_left_within() {
 	kill -KILL -- "-$sid"
 	nothing_left_within 2
 }
+
+@test "--run with a split UEFI firmware: its VARS copied at the start into the run directory, 0600, QEMU's writable pflash1; the template untouched; gone with the run" {
+	mkdir -p "$T/fw" "$T/config/qemu/firmware"
+	head -c 1048576 /dev/zero >"$T/fw/code.bin"
+	# Data, a hole's worth of zeros, data again in a block of its own size.
+	{ head -c 65536 /dev/urandom; head -c 131072 /dev/zero; head -c 8192 /dev/urandom; } >"$T/fw/vars.bin"
+	cp "$T/fw/vars.bin" "$T/vars.orig"
+	jq -n --arg c "$T/fw/code.bin" --arg v "$T/fw/vars.bin" '{"interface-types": ["uefi"],
+		"mapping": {"device": "flash", "executable": {"filename": $c, "format": "raw"},
+			"nvram-template": {"filename": $v, "format": "raw"}},
+		"targets": [{"architecture": "x86_64", "machines": ["pc-i440fx-*"]}], "features": []}' \
+		>"$T/config/qemu/firmware/00-test.json"
+	XDG_CONFIG_HOME=$T/config run --separate-stderr paused --uefi --run -- sh -c '
+		v=$RUNDIR/uefi-vars.fd
+		cmp "$1" "$v" && stat -c %a "$v" && qmp-send --sock "$QMP_SOCK" query-block &&
+		printf x | dd of="$v" conv=notrunc status=none' _ "$T/fw/vars.bin"
+	[ "$status" -eq 0 ] || { echo "$output$stderr"; return 1; }
+	[ "${lines[0]}" = 600 ]
+	jq -e '.[] | select(.device == "pflash1") | .inserted.ro == false and
+		(.inserted.file | endswith("/uefi-vars.fd"))' <<<"${lines[1]}"
+	jq -e '.[] | select(.device == "pflash0") | .inserted.ro == true' <<<"${lines[1]}"
+	cmp "$T/vars.orig" "$T/fw/vars.bin"
+	nothing_left_within 2
+}

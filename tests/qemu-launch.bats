@@ -28,7 +28,30 @@ golden_fixture() {
 	head -c 4096 /dev/zero >"$T/g/disk.raw"
 	printf 'QFI\373' >"$T/g/disk.qcow2"
 	for f in OVMF.fd QEMU_EFI.fd RISCV_VIRT_CODE.fd; do echo fw >"$T/g/$f"; done
+	# Split firmware: each CODE with its VARS beside it.
+	mkdir -p "$T/g/fw/found" "$T/g/config/qemu/firmware"
+	for f in OVMF_CODE_4M OVMF_VARS_4M AAVMF_CODE AAVMF_VARS RISCV_VIRT_CODE RISCV_VIRT_VARS; do
+		echo "$f" >"$T/g/fw/$f.fd"
+	done
 	TG=$(realpath "$T/g")
+	# A firmware descriptor of the user's, which sorts before the system's:
+	# what autodetection takes (names no rule would pair: the descriptor does).
+	echo code >"$TG/fw/found/code.bin"
+	echo vars >"$TG/fw/found/nvram.bin"
+	fw_descriptor "$TG/fw/found/code.bin" "$TG/fw/found/nvram.bin" >"$TG/config/qemu/firmware/00-test.json"
+	export XDG_CONFIG_HOME=$TG/config
+}
+
+# fw_descriptor CODE VARS [MACHINE [FEATURE]]: a descriptor of QEMU's
+# docs/interop/firmware.json for x86_64 split flash.
+fw_descriptor() {
+	jq -n --arg c "$1" --arg v "$2" --arg m "${3:-pc-i440fx-*}" --arg f "${4:-acpi-s3}" '{
+		"description": "a test firmware", "interface-types": ["uefi"],
+		"mapping": {"device": "flash",
+			"executable": {"filename": $c, "format": "raw"},
+			"nvram-template": {"filename": $v, "format": "raw"}},
+		"targets": [{"architecture": "x86_64", "machines": [$m]}],
+		"features": [$f], "tags": []}'
 }
 
 # golden_argv NAME: the target's argv, pretty, with the fixture shown as @T@.
@@ -93,12 +116,75 @@ now() { echo "${EPOCHREALTIME/./}"; } # microseconds
 
 @test "golden argv: image targets with UEFI on every arch that has UEFI" {
 	golden_fixture
-	for arch in x86_64 aarch64 riscv64; do check_golden "image-uefi-$arch"; done
+	for t in x86_64 aarch64 riscv64; do check_golden "image-uefi-$t"; done
 	# s390x has none: that is a configuration error, at the uefi line.
 	printf '[target t]\narch = s390x\nimage = disk.qcow2\nuefi = true\n' >"$TG/s390.ini"
 	run --separate-stderr qemu-launch --config "$TG/s390.ini" --print-argv --accel tcg
 	[ "$status" -eq 2 ]
 	[[ "$stderr" == *"s390.ini:4: uefi: there is no UEFI for s390x"* ]]
+}
+
+@test "golden argv: a split UEFI firmware is pflash: its code read-only, a copy of its VARS in the run directory" {
+	golden_fixture
+	for t in x86_64 aarch64; do check_golden "image-uefi-split-$t"; done
+	# The copy's path is the run directory's, as the sockets' are.
+	run --separate-stderr qemu-launch --config "$TG/targets.ini" --target image-uefi-split-x86_64 --print-argv --accel tcg
+	[ "$status" -eq 0 ]
+	jq -e --arg d "$T/xdg/qemu-launch.XXXXXX" 'index("-bios") == null and
+		.[-3] == "if=pflash,format=raw,unit=1,file=" + $d + "/uefi-vars.fd"' <<<"$output"
+}
+
+@test "a CODE file without its VARS is a configuration error that names both" {
+	golden_fixture
+	printf '[target t]\narch = riscv64\nimage = disk.qcow2\nuefi = true\nbios = RISCV_VIRT_CODE.fd\n' >"$TG/lone.ini"
+	run --separate-stderr qemu-launch --config "$TG/lone.ini" --print-argv --accel tcg
+	[ "$status" -eq 2 ]
+	[ "$stderr" = "qemu-launch: error: $TG/lone.ini:5: bios: $TG/RISCV_VIRT_CODE.fd is the code of a split firmware, and its variable store $TG/RISCV_VIRT_VARS.fd is missing" ]
+	rm "$TG/fw/OVMF_VARS_4M.fd"
+	run --separate-stderr qemu-launch --image "$TG/disk.qcow2" --uefi --bios "$TG/fw/OVMF_CODE_4M.fd" --print-argv --accel tcg
+	[ "$status" -eq 2 ]
+	[[ "$stderr" == *"--bios: bios: $TG/fw/OVMF_CODE_4M.fd is the code of a split firmware, and its variable store $TG/fw/OVMF_VARS_4M.fd is missing" ]]
+}
+
+@test "golden argv: without bios, the first firmware descriptor that fits: not q35's, not one that needs SMM" {
+	golden_fixture
+	check_golden image-uefi-found-x86_64
+	# Earlier names, passed over: q35 only, SMM, and a file that is missing.
+	fw_descriptor "$TG/fw/OVMF_CODE_4M.fd" "$TG/fw/OVMF_VARS_4M.fd" 'pc-q35-*' >"$TG/config/qemu/firmware/00-a.json"
+	fw_descriptor "$TG/fw/OVMF_CODE_4M.fd" "$TG/fw/OVMF_VARS_4M.fd" '*' requires-smm >"$TG/config/qemu/firmware/00-b.json"
+	fw_descriptor "$TG/fw/OVMF_CODE_4M.fd" "$TG/nothing" >"$TG/config/qemu/firmware/00-c.json"
+	echo '{"not": "a descriptor"' >"$TG/config/qemu/firmware/00-d.json"
+	check_golden image-uefi-found-x86_64
+}
+
+@test "a given firmware takes its VARS from a descriptor; one that needs SMM is an error naming that descriptor" {
+	golden_fixture
+	echo code >"$TG/fw/sb.bin"
+	fw_descriptor "$TG/fw/sb.bin" "$TG/fw/OVMF_VARS_4M.fd" 'pc-q35-*' requires-smm >"$TG/config/qemu/firmware/10-sb.json"
+	run --separate-stderr qemu-launch --image "$TG/disk.qcow2" --uefi --bios "$TG/fw/sb.bin" --print-argv --accel tcg
+	[ "$status" -eq 2 ]
+	[[ "$stderr" == *"--bios: bios: $TG/fw/sb.bin needs SMM on a q35 machine (as $TG/config/qemu/firmware/10-sb.json says), and qemu-launch boots pc"* ]]
+	# The same file without SMM: paired as the descriptor says.
+	fw_descriptor "$TG/fw/sb.bin" "$TG/fw/OVMF_VARS_4M.fd" >"$TG/config/qemu/firmware/10-sb.json"
+	printf '[target t]\narch = x86_64\nimage = disk.qcow2\nuefi = true\nbios = fw/sb.bin\n' >"$TG/sb.ini"
+	run --separate-stderr qemu-launch --config "$TG/sb.ini" --list
+	[ "$status" -eq 0 ]
+	jq -e --arg t "$TG" '.bios == $t + "/fw/sb.bin" and .bios_vars == $t + "/fw/OVMF_VARS_4M.fd"' <<<"$output"
+}
+
+@test "without descriptors, Debian's split OVMF_CODE_4M.fd and its OVMF_VARS_4M.fd come first" {
+	[ -r /usr/share/OVMF/OVMF_CODE_4M.fd ] && [ -r /usr/share/OVMF/OVMF_VARS_4M.fd ] ||
+		skip "no /usr/share/OVMF/OVMF_CODE_4M.fd (make deps installs ovmf)"
+	local d f
+	# Every system descriptor hidden by an empty one of the user's.
+	mkdir -p "$T/config/qemu/firmware"
+	for d in /usr/share/qemu/firmware /etc/qemu/firmware; do
+		for f in "$d"/*.json; do [ -e "$f" ] && : >"$T/config/qemu/firmware/${f##*/}"; done
+	done
+	blank_image
+	run --separate-stderr env XDG_CONFIG_HOME="$T/config" qemu-launch --image "$T/disk.img" --uefi --print-argv --accel tcg
+	[ "$status" -eq 0 ]
+	jq -e '.[index("if=pflash,format=raw,unit=0,readonly=on,file=/usr/share/OVMF/OVMF_CODE_4M.fd")] != null' <<<"$output"
 }
 
 @test "golden argv: vm-initrd's initrd gets the control channel and, unless snapshot = false, the snapshot devices" {
@@ -128,8 +214,8 @@ now() { echo "${EPOCHREALTIME/./}"; } # microseconds
 		grep -q "^\[target $(basename "$f" .json)\]" "$GOLDEN/targets.ini"
 		n=$((n + 1))
 	done
-	[ "$n" -eq 15 ]
-	[ "$(grep -c '^\[target ' "$GOLDEN/targets.ini")" -eq 15 ]
+	[ "$n" -eq 18 ]
+	[ "$(grep -c '^\[target ' "$GOLDEN/targets.ini")" -eq 18 ]
 }
 
 @test "--print-argv --shell is one line a shell reads back as the same words" {
@@ -403,7 +489,7 @@ bad_config() {
 	golden_fixture
 	run --separate-stderr qemu-launch --config "$TG/targets.ini" --list
 	[ "$status" -eq 0 ]
-	[ "${#lines[@]}" -eq 15 ]
+	[ "${#lines[@]}" -eq 18 ]
 	[ "$(jq -r .name <<<"${lines[0]}")" = kernel-x86_64 ]
 	jq -e --arg t "$TG" '.kind == "kernel" and .kernel == $t + "/vmlinuz" and .rootfs == "/" and
 		.share == $t and .num_cpus == 2 and .memory == "4G" and .kvm_cpu_args == "host" and
@@ -415,7 +501,9 @@ bad_config() {
 	jq -e '.name == "image-bios-x86_64" and .kind == "image" and .image_format == "raw" and
 		.extra_args == ["-device", "virtio-rng-pci", "-name", "golden test"]' <<<"${lines[4]}"
 	jq -e '.name == "image-uefi-aarch64" and .uefi == true and (.bios | endswith("/QEMU_EFI.fd"))
-		and .image_format == "qcow2"' <<<"${lines[9]}"
+		and .bios_vars == null and .image_format == "qcow2"' <<<"${lines[11]}"
+	jq -e --arg t "$TG" '.name == "image-uefi-split-x86_64" and .bios == $t + "/fw/OVMF_CODE_4M.fd"
+		and .bios_vars == $t + "/fw/OVMF_VARS_4M.fd"' <<<"${lines[9]}"
 }
 
 @test "--list --filter: names searched with an ERE, all targets still checked; a bad one is 2" {
@@ -820,12 +908,15 @@ kvm_opens_here() {
 @test "UEFI firmware is found in Debian's place, or its absence is a config error" {
 	printf 'QFI\373' >"$T/disk.qcow2"
 	run --separate-stderr qemu-launch --image "$T/disk.qcow2" --uefi --arch x86_64 --print-argv --accel tcg
-	if [ -r /usr/share/ovmf/OVMF.fd ]; then
+	if [ -r /usr/share/OVMF/OVMF_CODE_4M.fd ] && [ -r /usr/share/OVMF/OVMF_VARS_4M.fd ]; then
+		[ "$status" -eq 0 ]
+		jq -e 'index("if=pflash,format=raw,unit=0,readonly=on,file=/usr/share/OVMF/OVMF_CODE_4M.fd") != null' <<<"$output"
+	elif [ -r /usr/share/ovmf/OVMF.fd ]; then
 		[ "$status" -eq 0 ]
 		jq -e '.[index("-bios") + 1] == "/usr/share/ovmf/OVMF.fd"' <<<"$output"
 	else
 		[ "$status" -eq 2 ]
-		[[ "$stderr" == *"--uefi: uefi: no UEFI firmware for x86_64 in /usr/share/ovmf/OVMF.fd or the other usual places (install ovmf, or set bios)"* ]]
+		[[ "$stderr" == *"--uefi: uefi: no UEFI firmware for x86_64 in /usr/share/OVMF/OVMF_CODE_4M.fd or the other usual places (install ovmf, or set bios)"* ]]
 	fi
 }
 

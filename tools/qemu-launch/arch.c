@@ -1,35 +1,42 @@
 /*
  * arch: the per-architecture table (vmtest's, section 11 of the
- * reference, the firmware paths of Debian and vmtest, and each kernel's
- * COMMAND_LINE_SIZE from its asm/setup.h).
+ * reference, the firmware paths of Debian, Fedora, Arch and Ubuntu, and
+ * each kernel's COMMAND_LINE_SIZE from its asm/setup.h).
  */
 #include <string.h>
 #include <sys/utsname.h>
 
 #include "arch.h"
 
+/*
+ * UEFI firmware where there is no firmware descriptor (fwdesc.h) to go
+ * by, best first: a split CODE file counts only with its VARS beside it
+ * (firmware.c), as the distributions name them; a monolithic file after
+ * those.  qemu-launch.1 lists them.
+ */
 static const char *const x86_64_firmware[] = {
-	/* Debian's combined image first: it is what -bios wants. */
-	"/usr/share/ovmf/OVMF.fd",
+	"/usr/share/OVMF/OVMF_CODE_4M.fd",	/* Debian 11+, Ubuntu */
+	"/usr/share/edk2/ovmf/OVMF_CODE.fd",	/* Fedora */
+	"/usr/share/edk2/x64/OVMF_CODE.4m.fd",	/* Arch */
+	"/usr/share/edk2-ovmf/x64/OVMF_CODE.fd",	/* Gentoo */
+	"/usr/share/OVMF/OVMF_CODE.fd",		/* Debian's 2 MB, older Ubuntu */
+	"/usr/share/ovmf/OVMF.fd",		/* monolithic: Debian, Ubuntu */
 	"/usr/share/qemu/OVMF.fd",
-	/* vmtest's list: Fedora, Debian's code-only image, Arch, Gentoo. */
-	"/usr/share/edk2/ovmf/OVMF_CODE.fd",
-	"/usr/share/OVMF/OVMF_CODE.fd",
-	"/usr/share/edk2/x64/OVMF.4m.fd",
-	"/usr/share/edk2-ovmf/x64/OVMF_CODE.fd",
+	"/usr/share/edk2/x64/OVMF.4m.fd",	/* Arch */
 	NULL,
 };
 
 static const char *const aarch64_firmware[] = {
-	"/usr/share/qemu-efi-aarch64/QEMU_EFI.fd",
-	"/usr/share/edk2/aarch64/QEMU_EFI.fd",
-	"/usr/share/AAVMF/AAVMF_CODE.fd",
+	"/usr/share/AAVMF/AAVMF_CODE.fd",	/* Debian, Ubuntu */
+	"/usr/share/qemu-efi-aarch64/QEMU_EFI.fd",	/* monolithic: Debian */
+	"/usr/share/edk2/aarch64/QEMU_EFI.fd",	/* Fedora, Arch */
 	NULL,
 };
 
+/* No -bios: it would replace OpenSBI, which EDK2 runs after. */
 static const char *const riscv64_firmware[] = {
-	"/usr/share/qemu-efi-riscv64/RISCV_VIRT_CODE.fd",
-	"/usr/share/edk2/riscv/RISCV_VIRT_CODE.fd",
+	"/usr/share/qemu-efi-riscv64/RISCV_VIRT_CODE.fd",	/* Debian 13+ */
+	"/usr/share/edk2/riscv/RISCV_VIRT_CODE.fd",	/* Fedora, Arch */
 	NULL,
 };
 

@@ -343,13 +343,19 @@ add_boot(struct strv *s, const struct target *t, const struct plan *p)
 	    "rerror=report", a->ccw ? "ccw" : "pci");
 	if (!t->uefi)
 		return;
-	if (a->uefi_pflash) {
+	/* A split firmware's code, and the run's own variables. */
+	if (a->uefi_pflash || t->bios_vars != NULL) {
 		strv_push(s, "-drive");
 		strv_pushf(s, "if=pflash,format=raw,unit=0,readonly=on,file=%s",
 		    opt(t->bios));
 	} else {
 		strv_push(s, "-bios");
 		strv_push(s, t->bios);
+	}
+	if (t->bios_vars != NULL) {
+		strv_push(s, "-drive");
+		strv_pushf(s, "if=pflash,format=raw,unit=1,file=%s",
+		    run_file(p, RUN_UEFI_VARS));
 	}
 }
 

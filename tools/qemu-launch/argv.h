@@ -63,6 +63,7 @@ struct plan {
 #define RUN_NBD_LOG "nbd-fault.log"	/* its JSON lines: each fault */
 #define RUN_NBD_ERR "nbd-fault.err"
 #define RUN_GDB "gdb.sock"		/* QEMU's gdbstub (gdb = true) */
+#define RUN_UEFI_VARS "uefi-vars.fd"	/* a split firmware's, copied */
 
 /* The 9p tags the guest's vm-init mounts. */
 #define TAG_ROOT "/dev/root"

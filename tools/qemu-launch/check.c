@@ -17,6 +17,7 @@
 #include "ascii.h"
 #include "diag.h"
 #include "gdb.h"
+#include "firmware.h"
 #include "parse.h"
 #include "target.h"
 #include "xalloc.h"
@@ -291,25 +292,6 @@ sniff_format(const char *path)
 	return "raw";
 }
 
-static int
-find_firmware(struct target *t, const struct origin *at)
-{
-	const struct arch_info *a = &arch_table[t->arch];
-	const char *const *f;
-
-	for (f = a->firmware; f != NULL && *f != NULL; f++) {
-		if (access(*f, R_OK) == 0) {
-			t->bios = xstrdup(*f);
-			return 0;
-		}
-	}
-	if (a->firmware == NULL)
-		return bad(at, "uefi: there is no UEFI for %s", a->name);
-	return bad(at, "uefi: no UEFI firmware for %s in %s or the other "
-	    "usual places (install %s, or set bios)", a->name, a->firmware[0],
-	    a->firmware_package);
-}
-
 /* The kind of target and the checks between keys, in vmtest's order. */
 static int
 check_combination(struct target *t)
@@ -529,11 +511,12 @@ target_resolve(struct target *t)
 		    "arch: a kernel for %s needs initrd (an initramfs of that "
 		    "architecture): vm-initrd makes them for this machine's "
 		    "only", arch_table[t->arch].name);
-	if (t->uefi && t->arch != ARCH_COUNT && s[KEY_BIOS].value == NULL)
-		errors += find_firmware(t, &s[KEY_UEFI].at);
-	else if (t->uefi && t->arch == ARCH_S390X)
+	if (t->uefi && t->arch == ARCH_S390X)
 		errors += bad(&s[KEY_UEFI].at, "uefi: there is no UEFI for "
 		    "s390x");
+	else if (t->uefi && t->arch != ARCH_COUNT &&
+	    (s[KEY_BIOS].value == NULL || t->bios != NULL))
+		errors += firmware_resolve(t);
 	if (t->is_kernel && t->arch != ARCH_COUNT)
 		errors += argv_cmdline_check(t);
 	t->memory = s[KEY_MEMORY].value != NULL ? s[KEY_MEMORY].value : "4G";

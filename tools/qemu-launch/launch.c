@@ -39,7 +39,7 @@
 static const char *const run_files[] = {
 	RUN_QMP, RUN_QGA, RUN_SERIAL, RUN_PIDFILE, RUN_STDERR, RUN_MONITOR,
 	RUN_CONTROL, RUN_NBD, RUN_NBD_PID, RUN_NBD_LOG, RUN_NBD_ERR, RUN_GDB,
-	NULL,
+	RUN_UEFI_VARS, NULL,
 };
 
 static sigset_t stop_signals;	/* and SIGCHLD, taken by sigtimedwait */

@@ -9,6 +9,7 @@
 
 #include "diag.h"
 #include "disk.h"
+#include "firmware.h"
 #include "parse.h"
 #include "start.h"
 
@@ -67,6 +68,10 @@ start_vm(struct launch *l, const struct target *t, struct plan *p,
 			find_snapshot(l, t, p, snap);
 		l->pass_fd = p->incoming_fd;
 		argv_build(t, p, argv);
+		/* Each start, fresh variables: nothing of a failed one. */
+		if (t->uefi && t->bios_vars != NULL &&
+		    firmware_copy_vars(t, l->rundir) < 0)
+			return EXIT_LOCAL;
 		/* QEMU connects to the disk as it starts: the server first. */
 		if (t->has_disk &&
 		    (*disk_pid = disk_start(t, l->rundir, l->detach)) < 0) {

@@ -102,6 +102,7 @@ target_free(struct target *t)
 	free(t->image);
 	free(t->rootfs);
 	free(t->bios);
+	free(t->bios_vars);
 	free(t->initrd);
 	free(t->share);
 	free(t->disk_rules);
@@ -303,6 +304,7 @@ target_json(const struct target *t)
 	json_object_set_new(o, "image_format", str_or_null(t->image_format));
 	json_object_set_new(o, "uefi", json_boolean(t->uefi));
 	json_object_set_new(o, "bios", str_or_null(t->bios));
+	json_object_set_new(o, "bios_vars", str_or_null(t->bios_vars));
 	json_object_set_new(o, "qemu_command", json_text(t->qemu));
 	json_object_set_new(o, "num_cpus", json_integer(t->num_cpus));
 	json_object_set_new(o, "memory", json_text(t->memory));

@@ -75,6 +75,7 @@ struct target {
 	enum arch arch;
 	unsigned num_cpus;
 	char *kernel, *image, *rootfs, *bios, *initrd, *share, *qemu;
+	char *bios_vars;	/* a split firmware's VARS template, or NULL */
 	const char *image_format;	/* "qcow2", "raw"...: sniffed */
 	const char *memory, *kvm_cpu_args;	/* borrowed, or defaults */
 	char **extra_args;	/* extra_args split into words */
