@@ -25,6 +25,7 @@ replay() {
 @test "fuzz target write_log replays its corpus" { replay write_log; }
 @test "fuzz target vmtest_report replays its corpus" { replay vmtest_report; }
 @test "fuzz target snapfile replays its corpus" { replay snapfile; }
+@test "fuzz target modules_order replays its corpus" { replay modules_order; }
 
 @test "every fuzz target has a corpus and a test here" {
 	local f n

@@ -110,8 +110,9 @@ read_order(const char *tree, struct modorder *mo)
 	size_t len;
 
 	if (read_whole(path, MODORDER_FILE_MAX, &data, &len) < 0)
-		die_errno(EXIT_USAGE, "%s (the modules of build tree %s are "
-		    "not built: run make modules there)", path, tree);
+		die(EXIT_USAGE, "%s: %s (the modules of build tree %s are not "
+		    "built: run make modules there)", path, strerror(errno),
+		    tree);
 	if (modorder_parse((char *)data, len, path, mo, why, sizeof(why)) < 0)
 		die(EXIT_USAGE, "%s", why);
 	free(data);
