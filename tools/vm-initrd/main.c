@@ -4,9 +4,10 @@
  * needs to reach its root over 9p on virtio and its virtio console.
  *
  * The job: read the release from the kernel image, resolve the modules
- * from that release's modules directory, then either find the archive in
- * the cache (keyed by everything its bytes are made of) or write it, all
- * or nothing, and print its path.
+ * from that release's modules directory (or its build tree's, made in a
+ * cache: buildtree.h), then either find the archive in the cache (keyed
+ * by everything its bytes are made of) or write it, all or nothing, and
+ * print its path.
  */
 #include <errno.h>
 #include <getopt.h>
