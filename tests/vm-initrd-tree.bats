@@ -124,6 +124,30 @@ tree_modules() {
 	[ "$(ls "$T/ic/modules" | wc -l)" -eq 2 ]
 }
 
+@test "tree: depmod's output stays off stdout; a failing depmod is one error and leaves nothing" {
+	tree_requires
+	make_tree "$T/linux"
+	local real
+	real=$(PATH=$PATH:/usr/sbin:/sbin command -v depmod)
+	mkdir "$T/bin"
+	printf '#!/bin/sh\necho noise from depmod\nexec %s "$@"\n' "$real" >"$T/bin/depmod"
+	chmod +x "$T/bin/depmod"
+	run --separate-stderr env PATH="$T/bin:$PATH" XDG_CACHE_HOME="$T/xdg" \
+		vm-initrd --init "$INIT" -k "$T/linux/arch/x86/boot/bzImage" -o "$T/x" --verbose
+	[ "$status" -eq 0 ]
+	[ "$output" = "$T/x" ]
+	[[ "$stderr" == *"noise from depmod"*"indexed by $T/bin/depmod in"* ]]
+	printf '#!/bin/sh\necho "depmod: broken" >&2\nexit 3\n' >"$T/bin/depmod"
+	touch "$T/linux/fs/9p/9p.ko"	# another key: depmod runs again
+	run --separate-stderr env PATH="$T/bin:$PATH" XDG_CACHE_HOME="$T/xdg" \
+		vm-initrd --init "$INIT" -k "$T/linux/arch/x86/boot/bzImage" -o "$T/y"
+	[ "$status" -eq 2 ]
+	[ -z "$output" ]
+	[[ "$stderr" == "depmod: broken"$'\n'"vm-initrd: error: $T/bin/depmod -b $MODCACHE/.tmp-vmtest-"*" $KVER failed (exit status 3), for the modules of build tree $T/linux" ]]
+	[ "$(ls -A "$MODCACHE" | wc -l)" -eq 1 ]
+	[ ! -e "$T/y" ]
+}
+
 @test "tree: old modules directories and stale temporary ones are pruned" {
 	tree_requires
 	make_tree "$T/linux"

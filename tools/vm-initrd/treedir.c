@@ -227,8 +227,8 @@ run_depmod(struct build *b)
 	char *conf = xasprintf("%s/depmod.d", b->tmp);
 	char *usr = xasprintf("%s/usr", b->tmp);
 	char *link = xasprintf("%s/usr/lib/modules", b->tmp);
+	pid_t pid, parent = getpid();
 	int status, fd;
-	pid_t pid;
 
 	if (mkdir(conf, 0755) < 0 || make_parents(link, strlen(b->tmp)) < 0 ||
 	    symlink("../../lib/modules", link) < 0)
@@ -237,7 +237,9 @@ run_depmod(struct build *b)
 	if ((pid = fork()) < 0)
 		fail(b, EXIT_LOCAL, "fork: %s", strerror(errno));
 	if (pid == 0) {
-		prctl(PR_SET_PDEATHSIG, SIGTERM);
+		/* Dies with us, even if we died before the prctl. */
+		if (prctl(PR_SET_PDEATHSIG, SIGTERM) < 0 || getppid() != parent)
+			_exit(127);
 		if ((fd = open("/dev/null", O_RDONLY)) >= 0)
 			dup2(fd, STDIN_FILENO);
 		/* Our stdout is the archive's path and nothing else. */
