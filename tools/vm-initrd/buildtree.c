@@ -35,23 +35,23 @@ is_tree(const char *dir)
 	    is_file(dir, "include/config/kernel.release"));
 }
 
-/* The nearest tree above the image's real path, or NULL. */
-static char *
-find_tree(const char *kernel)
+/* The nearest tree above the image's real path, into tree; or false. */
+static bool
+find_tree(const char *kernel, char tree[PATH_MAX])
 {
-	char real[PATH_MAX], *slash;
+	char *slash;
 
-	if (realpath(kernel, real) == NULL)
-		return NULL;
-	while ((slash = strrchr(real, '/')) != NULL) {
+	if (realpath(kernel, tree) == NULL)
+		return false;
+	while ((slash = strrchr(tree, '/')) != NULL) {
 		/* The image's directory first, the root last. */
-		slash[slash == real ? 1 : 0] = '\0';
-		if (is_tree(real))
-			return xstrdup(real);
-		if (slash == real)
+		slash[slash == tree ? 1 : 0] = '\0';
+		if (is_tree(tree))
+			return true;
+		if (slash == tree)
 			break;
 	}
-	return NULL;
+	return false;
 }
 
 /* A small file's first line, or NULL if it is not there. */
@@ -105,77 +105,79 @@ has_modules(const char *tree)
 static void
 read_order(const char *tree, struct modorder *mo)
 {
-	char *path = xasprintf("%s/modules.order", tree), why[1024];
+	char path[PATH_MAX], why[2048];
 	unsigned char *data;
 	size_t len;
+	int rc;
 
+	if (snprintf(path, sizeof(path), "%s/modules.order", tree) >=
+	    (int)sizeof(path))
+		die(EXIT_USAGE, "%s: %s", tree, strerror(ENAMETOOLONG));
 	if (read_whole(path, MODORDER_FILE_MAX, &data, &len) < 0)
 		die(EXIT_USAGE, "%s: %s (the modules of build tree %s are not "
 		    "built: run make modules there)", path, strerror(errno),
 		    tree);
-	if (modorder_parse((char *)data, len, path, mo, why, sizeof(why)) < 0)
-		die(EXIT_USAGE, "%s", why);
+	rc = modorder_parse((char *)data, len, path, mo, why, sizeof(why));
 	free(data);
-	free(path);
+	if (rc < 0)
+		die(EXIT_USAGE, "%s", why);
 }
 
 /*
- * The tree to use: given (it must be one, of this release), or the one
- * the image lies in (passed over if of another release).  NULL if none.
+ * The tree to use, into tree: given (it must be one, of this release),
+ * or the one the image lies in (passed over if of another release).
+ * False if none.
  */
-static char *
+static bool
 pick_tree(const char *kernel, const char *release, const char *given,
-    bool verbose)
+    bool verbose, char tree[PATH_MAX])
 {
-	char real[PATH_MAX], *tree, *built;
+	char why[3 * PATH_MAX], *built;
 	struct stat st;
 
 	if (given != NULL) {
-		if (realpath(given, real) == NULL)
+		if (realpath(given, tree) == NULL)
 			die_errno(EXIT_USAGE, "%s", given);
-		if (stat(real, &st) < 0 || !S_ISDIR(st.st_mode))
+		if (stat(tree, &st) < 0 || !S_ISDIR(st.st_mode))
 			die(EXIT_USAGE, "%s: %s (--build-tree)", given,
 			    strerror(ENOTDIR));
-		tree = xstrdup(real);
-	} else if ((tree = find_tree(kernel)) == NULL)
-		return NULL;
+	} else if (!find_tree(kernel, tree))
+		return false;
 	built = first_line(tree, "include/config/kernel.release");
 	if (built != NULL && strcmp(built, release) != 0) {
-		if (given != NULL)
-			die(EXIT_USAGE, "build tree %s is of kernel %s, %s of "
-			    "kernel %s (include/config/kernel.release)", tree,
-			    built, kernel, release);
-		if (verbose)
+		snprintf(why, sizeof(why), "build tree %s is of kernel %s, %s "
+		    "of kernel %s (include/config/kernel.release)", tree,
+		    built, kernel, release);
+		if (verbose && given == NULL)
 			note("%s lies in build tree %s, of kernel %s, not %s: "
 			    "not its modules", kernel, tree, built, release);
 		free(built);
-		free(tree);
-		return NULL;
+		if (given != NULL)
+			die(EXIT_USAGE, "%s", why);
+		return false;
 	}
 	free(built);
-	return tree;
+	return true;
 }
 
 bool
 buildtree_modules(const char *kernel, const char *release, const char *tree,
     const char *cache_dir, bool verbose, char **dir)
 {
+	char t[PATH_MAX];
 	struct modorder mo;
-	char *t;
 
 	*dir = NULL;
-	if ((t = pick_tree(kernel, release, tree, verbose)) == NULL)
+	if (!pick_tree(kernel, release, tree, verbose, t))
 		return false;
 	if (!is_file(t, "modules.order") && !has_modules(t)) {
 		if (verbose)
 			note("build tree %s: no module support "
 			    "(CONFIG_MODULES): no modules", t);
-		free(t);
 		return true;
 	}
 	read_order(t, &mo);
 	*dir = treedir_get(t, release, &mo, cache_dir, verbose);
 	modorder_free(&mo);
-	free(t);
 	return true;
 }

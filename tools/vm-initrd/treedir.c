@@ -1,6 +1,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -30,12 +31,20 @@ struct tmod {
 	char *dest;	/* "kernel/" and its path in the tree */
 };
 
+/*
+ * What a build has made so far, reachable from here when a failure ends
+ * the tool (so that a leak checker sees it held, not lost); paths that
+ * live for one step are PATH_MAX buffers on the stack.
+ */
 struct build {
 	const char *tree;
 	const char *release;
 	struct tmod *mods;
 	size_t n;
 	char *depmod;
+	char *cdir;	/* the cache of modules directories */
+	char *entry;	/* CDIR/tree-RELEASE-KEY */
+	char *moddir;	/* ENTRY/lib/modules/RELEASE */
 	char *tmp;	/* the entry being made, removed on failure */
 };
 
@@ -53,6 +62,22 @@ fail(struct build *b, int status, const char *fmt, ...)
 	die(status, "%s", msg);
 }
 
+/* Formats a path into buf, PATH_MAX bytes, or ends the tool. */
+static char *
+pathf(struct build *b, char *buf, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(buf, PATH_MAX, fmt, ap);
+	va_end(ap);
+	if (n < 0 || n >= PATH_MAX)
+		fail(b, EXIT_USAGE, "%.200s...: %s", buf,
+		    strerror(ENAMETOOLONG));
+	return buf;
+}
+
 /*
  * Each module's file in the tree.  A line of the older form,
  * "kernel/fs/9p/9p.ko", names fs/9p/9p.ko, unless the tree has a
@@ -62,24 +87,21 @@ static void
 locate(struct build *b, const struct modorder *mo)
 {
 	const char *path, *rel;
+	char src[PATH_MAX];
 	struct stat st;
-	char *src;
 	size_t i;
 	int err;
 
 	b->mods = xreallocarray(NULL, mo->n + 1, sizeof(*b->mods));
 	for (i = 0; i < mo->n; i++) {
 		rel = path = mo->e[i].path;
-		src = xasprintf("%s/%s", b->tree, path);
+		pathf(b, src, "%s/%s", b->tree, path);
 		if (stat(src, &st) < 0 && strncmp(path, "kernel/", 7) == 0) {
-			free(src);
-			src = xasprintf("%s/%s", b->tree, path + 7);
-			if (stat(src, &st) == 0)
+			if (stat(pathf(b, src, "%s/%s", b->tree, path + 7),
+			    &st) == 0)
 				rel = path + 7;
-			else {
-				free(src);
-				src = xasprintf("%s/%s", b->tree, path);
-			}
+			else
+				pathf(b, src, "%s/%s", b->tree, path);
 		}
 		err = stat(src, &st) < 0 ? errno : S_ISDIR(st.st_mode) ?
 		    EISDIR : !S_ISREG(st.st_mode) ? EINVAL : 0;
@@ -88,7 +110,7 @@ locate(struct build *b, const struct modorder *mo)
 			    "%zu): the module is not built; run make modules in "
 			    "%s", src, strerror(err), b->tree, mo->e[i].line,
 			    b->tree);
-		b->mods[b->n].src = src;
+		b->mods[b->n].src = xstrdup(src);
 		b->mods[b->n++].dest = xasprintf("kernel/%s", rel);
 	}
 }
@@ -121,7 +143,7 @@ describe(struct build *b, struct cache_key *k)
 {
 	static const char *const lists[] = { "modules.order",
 	    "modules.builtin", "modules.builtin.modinfo" };
-	char *path;
+	char path[PATH_MAX];
 	size_t i;
 
 	cache_key_init(k);
@@ -129,10 +151,9 @@ describe(struct build *b, struct cache_key *k)
 	    TREEDIR_FORMAT);
 	cache_key_line(k, "tree %s release %s", b->tree, b->release);
 	for (i = 0; i < sizeof(lists) / sizeof(lists[0]); i++) {
-		path = xasprintf("%s/%s", b->tree, lists[i]);
-		if (cache_key_file(k, "list", path) < 0)
+		if (cache_key_file(k, "list", pathf(b, path, "%s/%s", b->tree,
+		    lists[i])) < 0)
 			cache_key_line(k, "no %s", path);
-		free(path);
 	}
 	if (cache_key_file(k, "depmod", b->depmod) < 0)
 		fail(b, EXIT_USAGE, "%s: %s", b->depmod, strerror(errno));
@@ -165,11 +186,12 @@ make_parents(char *path, size_t base)
 static void
 copy_list(struct build *b, const char *dir, const char *name)
 {
-	char *from = xasprintf("%s/%s", b->tree, name);
-	char *to = xasprintf("%s/%s", dir, name), buf[65536];
+	char from[PATH_MAX], to[PATH_MAX], buf[65536];
 	int in, out;
 	ssize_t n = 0;
 
+	pathf(b, from, "%s/%s", b->tree, name);
+	pathf(b, to, "%s/%s", dir, name);
 	if ((out = open(to, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644)) <
 	    0)
 		fail(b, EXIT_USAGE, "%s: %s", to, strerror(errno));
@@ -185,33 +207,29 @@ copy_list(struct build *b, const char *dir, const char *name)
 	if (n < 0 || close(out) < 0)
 		fail(b, EXIT_USAGE, "%s: %s", n < 0 ? from : to,
 		    strerror(errno));
-	free(from);
-	free(to);
 }
 
 /* The links, modules.order and the builtin lists, in dir. */
 static void
 populate(struct build *b, const char *dir)
 {
+	char path[PATH_MAX];
 	FILE *order;
-	char *path;
 	size_t i;
 
 	for (i = 0; i < b->n; i++) {
-		path = xasprintf("%s/%s", dir, b->mods[i].dest);
+		pathf(b, path, "%s/%s", dir, b->mods[i].dest);
 		if (make_parents(path, strlen(dir)) < 0 ||
 		    (symlink(b->mods[i].src, path) < 0 && errno != EEXIST))
 			fail(b, EXIT_USAGE, "%s: %s", path, strerror(errno));
-		free(path);
 	}
-	path = xasprintf("%s/modules.order", dir);
+	pathf(b, path, "%s/modules.order", dir);
 	if ((order = fopen(path, "wex")) == NULL)
 		fail(b, EXIT_USAGE, "%s: %s", path, strerror(errno));
 	for (i = 0; i < b->n; i++)
 		fprintf(order, "%s\n", b->mods[i].dest);
 	if (fclose(order) != 0)
 		fail(b, EXIT_USAGE, "%s: %s", path, strerror(errno));
-	free(path);
 	copy_list(b, dir, "modules.builtin");
 	copy_list(b, dir, "modules.builtin.modinfo");
 }
@@ -224,12 +242,13 @@ populate(struct build *b, const char *dir)
 static void
 run_depmod(struct build *b)
 {
-	char *conf = xasprintf("%s/depmod.d", b->tmp);
-	char *usr = xasprintf("%s/usr", b->tmp);
-	char *link = xasprintf("%s/usr/lib/modules", b->tmp);
+	char conf[PATH_MAX], usr[PATH_MAX], link[PATH_MAX];
 	pid_t pid, parent = getpid();
 	int status, fd;
 
+	pathf(b, conf, "%s/depmod.d", b->tmp);
+	pathf(b, usr, "%s/usr", b->tmp);
+	pathf(b, link, "%s/usr/lib/modules", b->tmp);
 	if (mkdir(conf, 0755) < 0 || make_parents(link, strlen(b->tmp)) < 0 ||
 	    symlink("../../lib/modules", link) < 0)
 		fail(b, EXIT_USAGE, "%s: %s", b->tmp, strerror(errno));
@@ -263,40 +282,33 @@ run_depmod(struct build *b)
 		    b->tree);
 	rmdir(conf);
 	cachedir_remove(usr);
-	free(conf);
-	free(usr);
-	free(link);
 }
 
 /* Makes the entry in a temporary directory and renames it into place. */
 static void
-make_entry(struct build *b, const char *cdir, const char *entry,
-    const char *moddir)
+make_entry(struct build *b)
 {
-	char *dir;
+	char tmp[PATH_MAX], dir[PATH_MAX];
 
-	b->tmp = xasprintf("%s/" OUTFILE_TMP_PREFIX "XXXXXX", cdir);
-	if (mkdtemp(b->tmp) == NULL) {
-		free(b->tmp);
-		b->tmp = NULL;
-		fail(b, EXIT_USAGE, "%s: %s", cdir, strerror(errno));
-	}
-	dir = xasprintf("%s%s", b->tmp, moddir + strlen(entry));
-	if (make_parents(dir, strlen(b->tmp)) < 0 || mkdir(dir, 0755) < 0)
+	if (mkdtemp(pathf(b, tmp, "%s/" OUTFILE_TMP_PREFIX "XXXXXX",
+	    b->cdir)) == NULL)
+		fail(b, EXIT_USAGE, "%s: %s", b->cdir, strerror(errno));
+	b->tmp = tmp;
+	pathf(b, dir, "%s%s", tmp, b->moddir + strlen(b->entry));
+	if (make_parents(dir, strlen(tmp)) < 0 || mkdir(dir, 0755) < 0)
 		fail(b, EXIT_USAGE, "%s: %s", dir, strerror(errno));
 	populate(b, dir);
 	run_depmod(b);
-	free(dir);
 	/* mkdtemp made it 0700; the modules are no secret. */
 	if (chmod(b->tmp, 0755) < 0)
 		fail(b, EXIT_USAGE, "%s: %s", b->tmp, strerror(errno));
-	if (rename(b->tmp, entry) < 0) {
+	if (rename(b->tmp, b->entry) < 0) {
 		/* A parallel run made it first: theirs is as good. */
 		if (errno != EEXIST && errno != ENOTEMPTY)
-			fail(b, EXIT_USAGE, "%s: %s", entry, strerror(errno));
+			fail(b, EXIT_USAGE, "%s: %s", b->entry,
+			    strerror(errno));
 		cachedir_remove(b->tmp);
 	}
-	free(b->tmp);
 	b->tmp = NULL;
 }
 
@@ -304,8 +316,9 @@ char *
 treedir_get(const char *tree, const char *release, const struct modorder *mo,
     const char *cache_dir, bool verbose)
 {
-	struct build b = { tree, release, NULL, 0, NULL, NULL };
-	char *given, *cdir, *entry, *moddir, *index, why[1024];
+	struct build b = { tree, release, NULL, 0, NULL, NULL, NULL, NULL,
+	    NULL };
+	char given[PATH_MAX], index[PATH_MAX], why[1024], *moddir;
 	int64_t start = monotonic_ns();
 	struct cache_key key;
 	struct stat st;
@@ -317,38 +330,39 @@ treedir_get(const char *tree, const char *release, const struct modorder *mo,
 		    "(Debian's kmod has it): needed for the modules of build "
 		    "tree %s", tree);
 	describe(&b, &key);
-	given = cache_dir != NULL ? xasprintf("%s/modules", cache_dir) : NULL;
-	if ((cdir = cachedir(given, "modules", why, sizeof(why))) == NULL)
+	if (cache_dir != NULL)
+		pathf(&b, given, "%s/modules", cache_dir);
+	if ((b.cdir = cachedir(cache_dir != NULL ? given : NULL, "modules",
+	    why, sizeof(why))) == NULL)
 		fail(&b, EXIT_USAGE, "%s", why);
-	entry = xasprintf("%s/" ENTRY_PREFIX "%s-%016" PRIx64, cdir, release,
-	    key.crc);
-	moddir = xasprintf("%s/lib/modules/%s", entry, release);
-	index = xasprintf("%s/modules.dep.bin", moddir);
+	b.entry = xasprintf("%s/" ENTRY_PREFIX "%s-%016" PRIx64, b.cdir,
+	    release, key.crc);
+	b.moddir = xasprintf("%s/lib/modules/%s", b.entry, release);
+	pathf(&b, index, "%s/modules.dep.bin", b.moddir);
 	if (stat(index, &st) == 0 && S_ISREG(st.st_mode)) {
 		/* Marks it used; in a read-only cache it merely ages. */
-		utimensat(AT_FDCWD, entry, NULL, 0);
+		utimensat(AT_FDCWD, b.entry, NULL, 0);
 		if (verbose)
 			note("build tree %s: %zu modules, cached in %s", tree,
-			    b.n, entry);
+			    b.n, b.entry);
 	} else {
-		make_entry(&b, cdir, entry, moddir);
+		make_entry(&b);
 		if (verbose)
 			note("build tree %s: %zu modules, linked into %s, "
-			    "indexed by %s in %lld ms", tree, b.n, entry,
+			    "indexed by %s in %lld ms", tree, b.n, b.entry,
 			    b.depmod, (long long)((monotonic_ns() - start) /
 			    1000000));
-		cachedir_prune_dirs(cdir, ENTRY_PREFIX, BUILDTREE_KEEP,
+		cachedir_prune_dirs(b.cdir, ENTRY_PREFIX, BUILDTREE_KEEP,
 		    BUILDTREE_MAX_AGE_DAYS);
 	}
 	for (i = 0; i < b.n; i++) {
 		free(b.mods[i].src);
 		free(b.mods[i].dest);
 	}
+	moddir = b.moddir;
 	free(b.mods);
 	free(b.depmod);
-	free(index);
-	free(entry);
-	free(cdir);
-	free(given);
+	free(b.entry);
+	free(b.cdir);
 	return moddir;
 }
