@@ -1,6 +1,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <pwd.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -109,8 +110,39 @@ has_affixes(const char *name, const char *prefix, const char *suffix)
 	    strcmp(name + n - s, suffix) == 0;
 }
 
+static int
+remove_one(const char *path, const struct stat *st, int flag, struct FTW *f)
+{
+	(void)st;
+	(void)flag;
+	(void)f;
+	remove(path);
+	return 0;
+}
+
 void
-cachedir_prune(const char *dir, const char *prefix, const char *suffix,
+cachedir_remove(const char *path)
+{
+	nftw(path, remove_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+/* Removes name in d: a file, or a directory with what it holds. */
+static void
+remove_entry(DIR *d, const char *dir, const char *name, bool is_dir)
+{
+	char *path;
+
+	if (!is_dir) {
+		unlinkat(dirfd(d), name, 0);
+		return;
+	}
+	path = xasprintf("%s/%s", dir, name);
+	cachedir_remove(path);
+	free(path);
+}
+
+static void
+prune(const char *dir, const char *prefix, const char *suffix, bool dirs,
     size_t keep, int max_age_days)
 {
 	time_t now = time(NULL);
@@ -124,11 +156,12 @@ cachedir_prune(const char *dir, const char *prefix, const char *suffix,
 		return;
 	while ((de = readdir(d)) != NULL) {
 		if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) <
-		    0 || !S_ISREG(st.st_mode))
+		    0 || (dirs ? !S_ISDIR(st.st_mode) : !S_ISREG(st.st_mode)) ||
+		    strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
 			continue;
 		if (has_affixes(de->d_name, TMP_PREFIX, "")) {
 			if (st.st_mtime < now - CACHEDIR_STALE_TMP_SECONDS)
-				unlinkat(dirfd(d), de->d_name, 0);
+				remove_entry(d, dir, de->d_name, dirs);
 			continue;
 		}
 		if (!has_affixes(de->d_name, prefix, suffix))
@@ -142,9 +175,23 @@ cachedir_prune(const char *dir, const char *prefix, const char *suffix,
 	for (i = 0; i < n; i++) {
 		if (i >= keep || (max_age_days > 0 &&
 		    entries[i].mtime < now - max_age_days * 86400L))
-			unlinkat(dirfd(d), entries[i].name, 0);
+			remove_entry(d, dir, entries[i].name, dirs);
 		free(entries[i].name);
 	}
 	free(entries);
 	closedir(d);
+}
+
+void
+cachedir_prune(const char *dir, const char *prefix, const char *suffix,
+    size_t keep, int max_age_days)
+{
+	prune(dir, prefix, suffix, false, keep, max_age_days);
+}
+
+void
+cachedir_prune_dirs(const char *dir, const char *prefix, size_t keep,
+    int max_age_days)
+{
+	prune(dir, prefix, "", true, keep, max_age_days);
 }

@@ -32,4 +32,15 @@ char *cachedir(const char *given, const char *sub, char *why,
 void cachedir_prune(const char *dir, const char *prefix, const char *suffix,
     size_t keep, int max_age_days);
 
+/*
+ * The same for entries that are directories (named PREFIX...), removed
+ * with all they hold, symbolic links not followed; and temporary
+ * directories (".tmp-...") that runs left behind.
+ */
+void cachedir_prune_dirs(const char *dir, const char *prefix, size_t keep,
+    int max_age_days);
+
+/* Removes path and all it holds, symbolic links not followed, as it can. */
+void cachedir_remove(const char *path);
+
 #endif

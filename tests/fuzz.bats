@@ -27,6 +27,7 @@ replay() {
 @test "fuzz target vmtest_report replays its corpus" { replay vmtest_report; }
 @test "fuzz target snapfile replays its corpus" { replay snapfile; }
 @test "fuzz target fw_desc replays its corpus" { replay fw_desc; }
+@test "fuzz target modules_order replays its corpus" { replay modules_order; }
 
 @test "every fuzz target has a corpus and a test here" {
 	local f n

@@ -4,9 +4,10 @@
  * needs to reach its root over 9p on virtio and its virtio console.
  *
  * The job: read the release from the kernel image, resolve the modules
- * from that release's modules directory, then either find the archive in
- * the cache (keyed by everything its bytes are made of) or write it, all
- * or nothing, and print its path.
+ * from that release's modules directory (or its build tree's, made in a
+ * cache: buildtree.h), then either find the archive in the cache (keyed
+ * by everything its bytes are made of) or write it, all or nothing, and
+ * print its path.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -16,6 +17,7 @@
 #include <string.h>
 
 #include "archive.h"
+#include "buildtree.h"
 #include "cache.h"
 #include "cli.h"
 #include "deadline.h"
@@ -45,7 +47,8 @@ static const char *const wanted[] = {
 };
 
 static const char usage_text[] =
-"usage: vm-initrd --kernel PATH [--modules-dir DIR | --no-modules]\n"
+"usage: vm-initrd --kernel PATH\n"
+"                 [--modules-dir DIR | --build-tree DIR | --no-modules]\n"
 "                 [--init PATH] [--cache-dir DIR] [--no-cache] [-o FILE]\n"
 "                 [--verbose]\n";
 
@@ -58,7 +61,9 @@ static const char help_text[] =
 "only if missing, or FILE.\n"
 "\n"
 "  -k, --kernel PATH        bzImage, vmlinux, Image, Image.gz, EFI zboot image\n"
-"  -m, --modules-dir DIR    modules directory (default /lib/modules/RELEASE)\n"
+"  -m, --modules-dir DIR    modules directory (default: the build tree's\n"
+"                           if PATH lies in one, else /lib/modules/RELEASE)\n"
+"      --build-tree DIR     the modules of this kernel build tree\n"
 "      --no-modules         no modules: virtio, 9p and the console are built in\n"
 "  -i, --init PATH          static init (default: vm-init next to vm-initrd)\n"
 "      --cache-dir DIR      cache (default $XDG_CACHE_HOME/vmtest-tools/initrd)\n"
@@ -75,12 +80,14 @@ enum {
 	OPT_NO_MODULES = 256,
 	OPT_CACHE_DIR,
 	OPT_NO_CACHE,
+	OPT_BUILD_TREE,
 };
 
 static const struct option long_options[] = {
 	{ "kernel", required_argument, NULL, 'k' },
 	{ "modules-dir", required_argument, NULL, 'm' },
 	{ "no-modules", no_argument, NULL, OPT_NO_MODULES },
+	{ "build-tree", required_argument, NULL, OPT_BUILD_TREE },
 	{ "init", required_argument, NULL, 'i' },
 	{ "cache-dir", required_argument, NULL, OPT_CACHE_DIR },
 	{ "no-cache", no_argument, NULL, OPT_NO_CACHE },
@@ -94,6 +101,7 @@ static const struct option long_options[] = {
 struct options {
 	const char *kernel;
 	const char *modules_dir;
+	const char *build_tree;
 	bool no_modules;
 	const char *init;
 	const char *cache_dir;
@@ -114,6 +122,7 @@ parse_options(int argc, char **argv, struct options *o)
 		case 'k': o->kernel = optarg; break;
 		case 'm': o->modules_dir = optarg; break;
 		case OPT_NO_MODULES: o->no_modules = true; break;
+		case OPT_BUILD_TREE: o->build_tree = optarg; break;
 		case 'i': o->init = optarg; break;
 		case OPT_CACHE_DIR: o->cache_dir = optarg; break;
 		case OPT_NO_CACHE: o->no_cache = true; break;
@@ -134,14 +143,16 @@ parse_options(int argc, char **argv, struct options *o)
 		die(EXIT_USAGE, "unexpected argument '%s'", argv[optind]);
 	if (o->kernel == NULL)
 		die(EXIT_USAGE, "--kernel is required (the kernel image)");
-	if (o->modules_dir != NULL && o->no_modules)
-		die(EXIT_USAGE, "--modules-dir and --no-modules exclude "
-		    "each other");
+	if ((o->modules_dir != NULL) + o->no_modules + (o->build_tree !=
+	    NULL) > 1)
+		die(EXIT_USAGE, "--modules-dir, --build-tree and --no-modules "
+		    "exclude each other");
 	if (o->output != NULL && o->cache_dir != NULL)
 		die(EXIT_USAGE, "--cache-dir does not go with -o, which uses "
 		    "no cache");
 	if ((o->kernel[0] == '\0') || (o->modules_dir != NULL &&
-	    o->modules_dir[0] == '\0') || (o->init != NULL &&
+	    o->modules_dir[0] == '\0') || (o->build_tree != NULL &&
+	    o->build_tree[0] == '\0') || (o->init != NULL &&
 	    o->init[0] == '\0') || (o->cache_dir != NULL &&
 	    o->cache_dir[0] == '\0') || (o->output != NULL &&
 	    o->output[0] == '\0'))
@@ -170,17 +181,18 @@ static void
 resolve_modules(const struct options *o, const char *release,
     struct module_set *set)
 {
-	char *dir, why[1024];
+	char *dir = NULL, why[1024];
 	size_t n, i;
 
-	if (o->no_modules) {
+	if (o->modules_dir != NULL)
+		dir = xstrdup(o->modules_dir);
+	else if (!o->no_modules && !buildtree_modules(o->kernel, release,
+	    o->build_tree, o->cache_dir, o->verbose, &dir))
+		dir = xasprintf("/lib/modules/%s", release);
+	if (dir == NULL) {	/* --no-modules, or a tree's kernel without */
 		memset(set, 0, sizeof(*set));
 		return;
 	}
-	if (o->modules_dir != NULL)
-		dir = xstrdup(o->modules_dir);
-	else
-		dir = xasprintf("/lib/modules/%s", release);
 	/* "dir/" and "dir" alike, for tidy messages. */
 	for (n = strlen(dir); n > 1 && dir[n - 1] == '/'; n--)
 		dir[n - 1] = '\0';
