@@ -329,6 +329,10 @@ check_combination(struct target *t)
 	    &t->snapshot) < 0)
 		errors += bad(&s[KEY_SNAPSHOT].at, "snapshot: '%s' is not true "
 		    "or false", s[KEY_SNAPSHOT].value);
+	if (s[KEY_NET].value != NULL && parse_bool(s[KEY_NET].value,
+	    &t->net) < 0)
+		errors += bad(&s[KEY_NET].at, "net: '%s' is not true or false",
+		    s[KEY_NET].value);
 	if (t->uefi && s[KEY_IMAGE].value == NULL)
 		errors += bad(&s[KEY_UEFI].at, "uefi: needs image (UEFI "
 		    "boots a disk image)");

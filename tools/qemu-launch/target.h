@@ -36,6 +36,7 @@ enum key {
 	KEY_DISK_SIZE,
 	KEY_DISK_CACHE,
 	KEY_SNAPSHOT,
+	KEY_NET,
 	KEY_COUNT,
 };
 
@@ -70,6 +71,7 @@ struct target {
 	/* Filled by target_resolve(). */
 	bool is_kernel, uefi;
 	bool snapshot;		/* snapshot boots wanted (kernel targets) */
+	bool net;		/* user-mode networking (--net) */
 	enum arch arch;
 	unsigned num_cpus;
 	char *kernel, *image, *rootfs, *bios, *initrd, *share, *qemu;
