@@ -221,6 +221,19 @@ vm.entropy=$hex$(printf '%0960d' 0)00 vm.entropy=${hex/A0/zz}"
 	[ "$status" -eq 2 ]
 }
 
+@test "vm-init --parse: vm.net only on the command line, where the NIC is fixed" {
+	run vm-init --parse 'vm.net=1'
+	[ "$status" -eq 0 ]
+	[ "${lines[-1]}" = net=1 ]
+	run vm-init --parse 'vm.net=0'
+	[[ "$output" != *net=* ]]
+	run --separate-stderr vm-init --parse 'vm.net=maybe' --control 'vm.net=1'
+	[ "$status" -eq 2 ]
+	[[ "$output" != *net=* ]]
+	[[ "$stderr" == *"bad value on the kernel command line: vm.net=maybe"* ]]
+	[[ "$stderr" == *"key vm.net is not taken over the control channel"* ]]
+}
+
 @test "vm-init is one static binary" {
 	requires readelf
 	run readelf -l "$VT_BIN/vm-init"
