@@ -2,6 +2,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
@@ -136,7 +137,7 @@ write_file(const char *path, int flags, const char *text)
 int
 resolv_guest(const char *addr)
 {
-	char text[128], real[PATH_MAX], dir[PATH_MAX];
+	char text[128], real[PATH_MAX], dir[PATH_MAX], shown[PATH_MAX];
 	struct stat st;
 
 	snprintf(text, sizeof(text), "# vm-init: QEMU's user-mode network "
@@ -167,17 +168,26 @@ resolv_guest(const char *addr)
 	/* Missing: a link into what only a running host has, or nothing. */
 	parent_of(real, dir, sizeof(dir));
 	if (mkdirs_on_tmpfs(dir) < 0 || !on_tmpfs(dir)) {
-		log_error("net: no resolver: %s%s%s does not exist, and is not "
-		    "on a tmpfs of the guest's to make it", RESOLV_CONF,
-		    strcmp(real, RESOLV_CONF) != 0 ? " points to " : "",
-		    strcmp(real, RESOLV_CONF) != 0 ? real : "");
+		if (strcmp(real, RESOLV_CONF) == 0)
+			log_error("net: no resolver: there is no " RESOLV_CONF
+			    " to mount over");
+		else
+			log_error("net: no resolver: " RESOLV_CONF " points to "
+			    "%s, which does not exist, and is not on a tmpfs "
+			    "of the guest's to be made", real);
 		return -1;
 	}
+	/* For the log: the place without its links and "..". */
+	if (realpath(dir, shown) == NULL ||
+	    strlen(shown) + strlen(strrchr(real, '/')) >= sizeof(shown))
+		strcpy(shown, real);
+	else
+		strcat(shown, strrchr(real, '/'));
 	if (write_file(real, O_EXCL, text) < 0) {
-		log_error_errno("net: no resolver: %s", real);
+		log_error_errno("net: no resolver: %s", shown);
 		return -1;
 	}
-	log_info("net: nameserver %s in %s, where %s points", addr, real,
-	    RESOLV_CONF);
+	log_info("net: nameserver %s in %s, where " RESOLV_CONF " points",
+	    addr, shown);
 	return 0;
 }
