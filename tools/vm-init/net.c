@@ -70,9 +70,10 @@ wait_interface(void)
 
 	while (stat("/sys/class/net/" NET_IFNAME, &st) < 0) {
 		if (log_now_ms() >= deadline)
-			fatal("vm.net: no " NET_IFNAME " after %d s (the kernel "
-			    "needs virtio_net, built in or in the initramfs, "
-			    "and QEMU a virtio-net device)", IF_WAIT_MS / 1000);
+			fatal("vm.net: no " NET_IFNAME " after %d s (the "
+			    "kernel needs virtio_net, built in or in the "
+			    "initramfs, and QEMU a virtio-net device)",
+			    IF_WAIT_MS / 1000);
 		usleep(pause_us);
 		if (pause_us < 20000)
 			pause_us *= 2;
