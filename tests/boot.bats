@@ -85,6 +85,12 @@ guest() { qga-exec --sock "$(jq -r .qga "$BOOT_T/launch.json")" --wait 90s "$@";
 	(( guest_now - host_now <= 2 && host_now - guest_now <= 2 ))
 }
 
+@test "the chain: without --net the guest has no NIC, only lo, and vm-init loaded no virtio_net" {
+	run guest -- sh -c 'ls /sys/class/net; ls /sys/module | grep -x -e virtio_net -e failover'
+	[ "$status" -eq 1 ]
+	[ "$output" = lo ]
+}
+
 @test "a guest panic: 69, named, within a second of QEMU's exit" {
 	local rundir=$BOOT_T/panic-run end last
 	run --separate-stderr qemu-launch --kernel "$(vm_kernel)" --accel tcg \

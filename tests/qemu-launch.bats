@@ -197,6 +197,21 @@ now() { echo "${EPOCHREALTIME/./}"; } # microseconds
 	check_golden kernel-gdb
 }
 
+@test "golden argv: net = true adds the user-mode network, CCW on s390x; without it, no NIC" {
+	golden_fixture
+	for arch in x86_64 s390x; do check_golden "kernel-net-$arch"; done
+	# Every other golden is as before: no network device at all.
+	[ -z "$(grep -l -e '-netdev' -e virtio-net "$GOLDEN"/*.json | grep -v /kernel-net-)" ]
+	# --net is the flag of the key; an image keeps the NIC's option ROM.
+	run --separate-stderr qemu-launch --image "$TG/disk.qcow2" --arch x86_64 --net --print-argv --accel tcg
+	[ "$status" -eq 0 ]
+	jq -e '.[-4:] == ["-netdev", "user,id=net0", "-device", "virtio-net-pci,netdev=net0"]' <<<"$output"
+	printf '[target t]\nkernel = vmlinuz\ninitrd = initrd.img\nnet = maybe\n' >"$TG/net.ini"
+	run --separate-stderr qemu-launch --config "$TG/net.ini" --print-argv --accel tcg
+	[ "$status" -eq 2 ]
+	[[ "$stderr" == *"net.ini:4: net: 'maybe' is not true or false"* ]]
+}
+
 @test "golden argv: mount paths with blanks, colons, '%', quotes, '=' and ','" {
 	golden_fixture
 	check_golden kernel-paths
@@ -214,8 +229,8 @@ now() { echo "${EPOCHREALTIME/./}"; } # microseconds
 		grep -q "^\[target $(basename "$f" .json)\]" "$GOLDEN/targets.ini"
 		n=$((n + 1))
 	done
-	[ "$n" -eq 18 ]
-	[ "$(grep -c '^\[target ' "$GOLDEN/targets.ini")" -eq 18 ]
+	[ "$n" -eq 20 ]
+	[ "$(grep -c '^\[target ' "$GOLDEN/targets.ini")" -eq 20 ]
 }
 
 @test "--print-argv --shell is one line a shell reads back as the same words" {
@@ -489,13 +504,13 @@ bad_config() {
 	golden_fixture
 	run --separate-stderr qemu-launch --config "$TG/targets.ini" --list
 	[ "$status" -eq 0 ]
-	[ "${#lines[@]}" -eq 18 ]
+	[ "${#lines[@]}" -eq 20 ]
 	[ "$(jq -r .name <<<"${lines[0]}")" = kernel-x86_64 ]
 	jq -e --arg t "$TG" '.kind == "kernel" and .kernel == $t + "/vmlinuz" and .rootfs == "/" and
 		.share == $t and .num_cpus == 2 and .memory == "4G" and .kvm_cpu_args == "host" and
 		.mounts == [{"host": ($t + "/data"), "guest": "/mnt/data", "writable": false},
 		            {"host": ($t + "/scratch"), "guest": "/mnt/scratch", "writable": true}] and
-		.command == null and .qemu_command == "qemu-system-x86_64" and
+		.command == null and .qemu_command == "qemu-system-x86_64" and .net == false and
 		.disk == {"rules": ($t + "/rules.ini"), "backend": "memory", "size": "64M",
 		          "cache": "durable"}' <<<"${lines[0]}"
 	jq -e '.name == "image-bios-x86_64" and .kind == "image" and .image_format == "raw" and
@@ -504,6 +519,7 @@ bad_config() {
 		and .bios_vars == null and .image_format == "qcow2"' <<<"${lines[11]}"
 	jq -e --arg t "$TG" '.name == "image-uefi-split-x86_64" and .bios == $t + "/fw/OVMF_CODE_4M.fd"
 		and .bios_vars == $t + "/fw/OVMF_VARS_4M.fd"' <<<"${lines[9]}"
+	jq -e '.name == "kernel-net-x86_64" and .net == true' <<<"${lines[18]}"
 }
 
 @test "--list --filter: names searched with an ERE, all targets still checked; a bad one is 2" {

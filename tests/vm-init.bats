@@ -221,6 +221,75 @@ vm.entropy=$hex$(printf '%0960d' 0)00 vm.entropy=${hex/A0/zz}"
 	[ "$status" -eq 2 ]
 }
 
+@test "vm-init --parse: vm.net only on the command line, where the NIC is fixed" {
+	run vm-init --parse 'vm.net=1'
+	[ "$status" -eq 0 ]
+	[ "${lines[-1]}" = net=1 ]
+	run vm-init --parse 'vm.net=0'
+	[[ "$output" != *net=* ]]
+	run --separate-stderr vm-init --parse 'vm.net=maybe' --control 'vm.net=1'
+	[ "$status" -eq 2 ]
+	[[ "$output" != *net=* ]]
+	[[ "$stderr" == *"bad value on the kernel command line: vm.net=maybe"* ]]
+	[[ "$stderr" == *"key vm.net is not taken over the control channel"* ]]
+}
+
+# ns_requires: root and unshare, or skip; HOSTDIR, a directory of the
+# host's on a file system that is not a tmpfs (/var/tmp: /tmp may be one),
+# stands for the guest's 9p root.  teardown removes it.
+ns_requires() {
+	[ "$(id -u)" -eq 0 ] || skip "a mount namespace needs root"
+	requires unshare
+	HOSTDIR=$(mktemp -d /var/tmp/vt-resolv.XXXXXX)
+	echo "$HOSTDIR" >"$T/hostdir"
+	[ "$(stat -f -c %T "$HOSTDIR")" != tmpfs ] || skip "/var/tmp is a tmpfs here"
+}
+
+teardown() {
+	[ ! -f "$T/hostdir" ] || rm -rf "$(cat "$T/hostdir")"
+	helpers_teardown
+}
+
+# in_ns SCRIPT: SCRIPT in a mount namespace of its own whose /etc and
+# /run are empty tmpfs, with resolv-guest at hand as $RG.
+in_ns() {
+	RG=$VT_TESTBIN/resolv-guest HOSTDIR=$HOSTDIR unshare -m --propagation=private \
+		bash -c 'mount -t tmpfs none /etc && mount -t tmpfs none /run && eval "$1"' _ "$1"
+}
+
+@test "vm.net's resolv.conf: a file of the guest's mounted over the host's, which stays as it was" {
+	ns_requires
+	echo "nameserver 192.0.2.1" >"$HOSTDIR/host.conf"
+	run --separate-stderr in_ns 'ln -s "$HOSTDIR/host.conf" /etc/resolv.conf && "$RG" 10.0.2.3 &&
+		cat /etc/resolv.conf'
+	[ "$status" -eq 0 ]
+	[ "${lines[-1]}" = "nameserver 10.0.2.3" ]
+	[[ "$stderr" == *"nameserver 10.0.2.3 in /run/vm-init/resolv.conf, over $HOSTDIR/host.conf"* ]]
+	[ "$(cat "$HOSTDIR/host.conf")" = "nameserver 192.0.2.1" ]
+}
+
+@test "vm.net's resolv.conf: a link into /run (systemd-resolved's) is made there, on the guest's tmpfs" {
+	ns_requires
+	run --separate-stderr in_ns 'ln -s ../run/systemd/resolve/stub-resolv.conf /etc/resolv.conf &&
+		"$RG" 10.0.2.3 && cat /etc/resolv.conf'
+	[ "$status" -eq 0 ]
+	[ "${lines[-1]}" = "nameserver 10.0.2.3" ]
+	[[ "$stderr" == *"in /run/systemd/resolve/stub-resolv.conf, where /etc/resolv.conf points"* ]]
+}
+
+@test "vm.net's resolv.conf: nothing is made outside a tmpfs, not even through '..'; a loop is named" {
+	ns_requires
+	run --separate-stderr in_ns 'ln -s "$HOSTDIR/missing/resolv.conf" /etc/resolv.conf && "$RG" 10.0.2.3'
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == *"error: net: no resolver: /etc/resolv.conf points to $HOSTDIR/missing/resolv.conf, which does not exist, and is not on a tmpfs of the guest's to be made"* ]]
+	run --separate-stderr in_ns 'ln -s "/run/a/../..$HOSTDIR/esc/resolv.conf" /etc/resolv.conf && "$RG" 10.0.2.3'
+	[ "$status" -eq 1 ]
+	run --separate-stderr in_ns 'ln -s /etc/resolv.conf /etc/resolv.conf && "$RG" 10.0.2.3'
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == *"/etc/resolv.conf: Too many levels of symbolic links"* ]]
+	[ -z "$(ls -A "$HOSTDIR")" ]
+}
+
 @test "vm-init is one static binary" {
 	requires readelf
 	run readelf -l "$VT_BIN/vm-init"

@@ -11,8 +11,9 @@ load helpers
 load fixtures/vm
 
 # The modules the guest needs, as modules.dep names them;
-# virtio_blk is wanted only if the kernel has it; Debian's does.
-WANTED='virtio_pci virtio_console 9pnet_virtio 9p virtio_blk'
+# virtio_blk and virtio_net are wanted only if the kernel has them;
+# Debian's does.
+WANTED='virtio_pci virtio_console 9pnet_virtio 9p virtio_blk virtio_net'
 INIT=/bin/busybox
 
 # initrd_requires: sets KERNEL, KVER and MODDIR, or skips.

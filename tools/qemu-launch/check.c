@@ -323,6 +323,10 @@ check_combination(struct target *t)
 	    &t->gdb) < 0)
 		errors += bad(&s[KEY_GDB].at, "gdb: '%s' is not true or false",
 		    s[KEY_GDB].value);
+	if (s[KEY_NET].value != NULL && parse_bool(s[KEY_NET].value,
+	    &t->net) < 0)
+		errors += bad(&s[KEY_NET].at, "net: '%s' is not true or false",
+		    s[KEY_NET].value);
 	if (t->uefi && s[KEY_IMAGE].value == NULL)
 		errors += bad(&s[KEY_UEFI].at, "Target '%s' must specify "
 		    "'image' with 'uefi'", t->name);

@@ -396,7 +396,8 @@ on_value(void *arg, const char *section, const char *name,
 		fail(r, "unknown key '%s' (keys: kernel, image, uefi, "
 		    "kernel_args, initrd, rootfs, share, arch, qemu_command, "
 		    "num_cpus, memory, mounts, bios, extra_args, kvm_cpu_args, "
-		    "command, disk, disk_backend, disk_size, disk_cache)", name);
+		    "command, disk, disk_backend, disk_size, disk_cache, "
+		    "snapshot, net, gdb)", name);
 		return 1;
 	}
 	if (!key_repeatable(k) && r->first[k] != 0) {

@@ -22,7 +22,7 @@ static const char usage_text[] =
 "                   [--arch ARCH] [--qemu-command CMD] [--num-cpus N]\n"
 "                   [--memory SIZE] [--extra-arg ARG ...] [--kvm-cpu-args ARGS]\n"
 "                   [--disk RULES|none [--disk-backend BACKEND] [--disk-size SIZE]\n"
-"                   [--disk-cache durable|volatile[:MAX]]]\n"
+"                   [--disk-cache durable|volatile[:MAX]]] [--net]\n"
 "                   [--accel auto|kvm|tcg] [--rundir DIR] [--keep-rundir]\n"
 "                   [--start-timeout DURATION] [--report FILE] [--no-snapshot]\n"
 "                   [--detach | --interactive | --run -- COMMAND [ARG ...]]\n"
@@ -63,6 +63,8 @@ static const char help_text[] =
 "      --disk-size SIZE     the disk's size (default 1G)\n"
 "      --disk-cache MODE    durable (default), or volatile[:MAX]: only what\n"
 "                           the guest flushes reaches the backend\n"
+"      --net                user-mode networking: the guest reaches the host's\n"
+"                           loopback at 10.0.2.2 (and, through it, the world)\n"
 "      --accel MODE         auto (KVM if it really works), kvm or tcg (default auto)\n"
 "      --rundir DIR         the run directory (an empty or new one)\n"
 "      --keep-rundir        do not remove the run directory at the end\n"
@@ -119,6 +121,7 @@ enum {
 	OPT_CLEAR_SNAPSHOTS,
 	OPT_FILTER,
 	OPT_GDB,
+	OPT_NET,
 };
 
 static const struct option long_options[] = {
@@ -161,6 +164,7 @@ static const struct option long_options[] = {
 	{ "snapshots", no_argument, NULL, OPT_SNAPSHOTS },
 	{ "clear-snapshots", no_argument, NULL, OPT_CLEAR_SNAPSHOTS },
 	{ "gdb", no_argument, NULL, OPT_GDB },
+	{ "net", no_argument, NULL, OPT_NET },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -242,6 +246,7 @@ options_parse(int argc, char **argv, struct options *o)
 		case OPT_SNAPSHOTS: o->snapshots = SNAPSHOTS_LIST; break;
 		case OPT_CLEAR_SNAPSHOTS: o->snapshots = SNAPSHOTS_CLEAR; break;
 		case OPT_GDB: flag(o, KEY_GDB, "true"); break;
+		case OPT_NET: flag(o, KEY_NET, "true"); break;
 		case 'h':
 			fputs(usage_text, stdout);
 			fputs(help_text, stdout);

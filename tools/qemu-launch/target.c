@@ -37,6 +37,7 @@ static const struct {
 	[KEY_DISK_CACHE] = { "disk_cache", "--disk-cache", false, 0 },
 	[KEY_SNAPSHOT] = { "snapshot", "--no-snapshot", false, 0 },
 	[KEY_GDB] = { "gdb", "--gdb", false, 0 },
+	[KEY_NET] = { "net", "--net", false, 0 },
 };
 
 const char *key_name(enum key k) { return keys[k].name; }
@@ -333,6 +334,7 @@ target_json(const struct target *t)
 	extra = json_array();
 	for (i = 0; i < t->nextra_args; i++)
 		json_array_append_new(extra, json_text(t->extra_args[i]));
+	json_object_set_new(o, "net", json_boolean(t->net));
 	json_object_set_new(o, "extra_args", extra);
 	json_object_set_new(o, "kvm_cpu_args", json_text(t->kvm_cpu_args));
 	json_object_set_new(o, "command", str_or_null(s[KEY_COMMAND].value));

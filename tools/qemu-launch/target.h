@@ -37,6 +37,7 @@ enum key {
 	KEY_DISK_CACHE,
 	KEY_SNAPSHOT,
 	KEY_GDB,
+	KEY_NET,
 	KEY_COUNT,
 };
 
@@ -72,6 +73,7 @@ struct target {
 	bool is_kernel, uefi;
 	bool snapshot;		/* snapshot boots wanted (kernel targets) */
 	bool gdb;		/* QEMU's gdbstub on the run's gdb.sock */
+	bool net;		/* user-mode networking (--net) */
 	enum arch arch;
 	unsigned num_cpus;
 	char *kernel, *image, *rootfs, *bios, *initrd, *share, *qemu;

@@ -257,6 +257,8 @@ parse_key(struct config *c, const char *key, char *v)
 		return parse_bool(v, &c->interactive);
 	} else if (strcmp(key, "debug") == 0) {
 		return parse_bool(v, &c->debug);
+	} else if (strcmp(key, "net") == 0) {
+		return parse_bool(v, &c->net);
 	} else if (strcmp(key, "qga") == 0) {
 		if (v == NULL || *v != '/')
 			return -1;
@@ -303,6 +305,7 @@ static const struct {
 	{ "mount", FROM_CMDLINE | FROM_CHANNEL },
 	{ "interactive", FROM_CMDLINE | FROM_CHANNEL },
 	{ "debug", FROM_CMDLINE },
+	{ "net", FROM_CMDLINE },
 	{ "qga", FROM_CMDLINE },
 	{ "hostname", FROM_CMDLINE },
 	{ "control", FROM_CMDLINE },
@@ -420,6 +423,8 @@ cmdline_print(const struct config *c, FILE *f)
 	/* Only when given: most command lines have none of them. */
 	if (c->control != NULL)
 		fprintf(f, "control=%s\n", c->control);
+	if (c->net)
+		fprintf(f, "net=1\n");
 	if (c->time_given)
 		fprintf(f, "time=%lld.%09ld\n", (long long)c->time.tv_sec,
 		    c->time.tv_nsec);

@@ -34,6 +34,7 @@ struct config {
 	int nmounts;
 	bool interactive;
 	bool debug;
+	bool net;		/* vm.net: configure eth0 for QEMU's user net */
 	const char *qga;	/* NULL: searched for in the new root */
 	const char *hostname;
 	const char *control;	/* vm.control: the port to ask, or NULL */

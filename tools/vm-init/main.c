@@ -8,12 +8,15 @@
  * handoff, where a snapshot is taken); mount the 9p root and switch
  * into it; mount the guest's own /dev/pts, /dev/shm, /run, /tmp and
  * /mnt, the kernel's debugging file systems and the host's shared
- * directories; add the /dev links udev would make; bring lo up; start
- * the guest agent on its virtio-serial port and say "ready" once it
- * holds the port.  Then reap children until the agent (or,
- * interactively, the shell) exits or a signal asks for the end, and
- * power off.  Anything fatal before the agent runs is said loudly and
- * powers off too: init never exits.
+ * directories; add the /dev links udev would make; bring lo up; with
+ * vm.net, set up eth0 for QEMU's user-mode network and give the guest
+ * its own resolv.conf (after the handoff: a snapshot is taken before
+ * it, and restored into a new QEMU's network); start the guest agent
+ * on its virtio-serial port and say "ready" once it holds the port.
+ * Then reap children until the agent (or, interactively, the shell)
+ * exits or a signal asks for the end, and power off.  Anything fatal
+ * before the agent runs is said loudly and powers off too: init never
+ * exits.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -52,7 +55,7 @@ static const char help_text[] =
 "reaps, and powers off when the agent exits.  Settings come from the\n"
 "kernel command line: vm.root=TAG vm.msize=SIZE vm.share=TAG\n"
 "vm.mount=TAG:PATH[:ro] vm.interactive=1 vm.qga=PATH vm.hostname=NAME\n"
-"vm.debug=1, and ro or rw.  Values are percent-decoded: %20 is a blank.\n"
+"vm.net=1 vm.debug=1, and ro or rw.  Values are percent-decoded: %20 is a blank.\n"
 "With vm.control=PORT, the host sends vm.mount, vm.interactive, vm.share,\n"
 "vm.time and vm.entropy over that virtio-serial port after the modules load.\n"
 "\n"
@@ -245,7 +248,7 @@ boot(void)
 	t = log_step("early mounts", t);
 
 	/* A module that fails is logged; a mount that needs it will say. */
-	modules_load(MODULES_LIST);
+	modules_load(MODULES_LIST, c.net);
 	t = log_step("modules", t);
 	/* The handoff: nothing is mounted from 9p yet (control.h says why). */
 	if (c.control != NULL) {
@@ -265,6 +268,10 @@ boot(void)
 	net_loopback_up();
 	net_hostname(c.hostname);
 	t = log_step("devices and network", t);
+	if (c.net) {
+		net_user_setup();
+		t = log_step("user network", t);
+	}
 
 	agent = start_agent(&c, &t);
 	log_console(LOG_LVL_INFO, "ready in %lld ms (%lld ms after the "

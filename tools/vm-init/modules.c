@@ -72,8 +72,25 @@ load_one(const char *path)
 	return 0;
 }
 
+/* Whether path is virtio_net's, or a module only it needs. */
+static bool
+net_only(const char *path)
+{
+	static const char *const names[] = {
+		"virtio_net.ko", "net_failover.ko", "failover.ko",
+	};
+	const char *base = strrchr(path, '/');
+	size_t i;
+
+	base = base != NULL ? base + 1 : path;
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (strcmp(base, names[i]) == 0)
+			return true;
+	return false;
+}
+
 int
-modules_load(const char *list)
+modules_load(const char *list, bool net)
 {
 	FILE *f;
 	char line[4096], *s, *e;
@@ -96,7 +113,7 @@ modules_load(const char *list)
 		while (e > s && (e[-1] == '\n' || e[-1] == '\r' ||
 		    e[-1] == ' ' || e[-1] == '\t'))
 			*--e = '\0';
-		if (*s == '\0' || *s == '#')
+		if (*s == '\0' || *s == '#' || (!net && net_only(s)))
 			continue;
 		if (load_one(s) < 0)
 			failed++;

@@ -39,11 +39,13 @@
  * What the guest needs before it has its root: the PCI transport of
  * every virtio device, the console (and virtio-serial, which the guest
  * agent's port is), and 9p over virtio for the root itself; and, if the
- * kernel has it, virtio-blk for disks (qemu-launch --disk), which a
- * kernel other than the host's cannot load from the host's /lib/modules.
+ * kernel has them, virtio-blk for disks (qemu-launch --disk) and
+ * virtio-net for its --net, which a kernel other than the host's cannot
+ * load from the host's /lib/modules.
  */
 static const char *const wanted[] = {
 	"virtio_pci", "virtio_console", "9pnet_virtio", "9p", "?virtio_blk",
+	"?virtio_net",
 };
 
 static const char usage_text[] =
