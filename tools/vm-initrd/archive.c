@@ -5,6 +5,7 @@
 
 #include "archive.h"
 #include "cpio.h"
+#include "outfile.h"
 #include "readfile.h"
 #include "unpack.h"
 #include "xalloc.h"
@@ -102,4 +103,19 @@ out:
 	cpio_free(&c);
 	free(list);
 	return rc;
+}
+
+int
+archive_save(const char *path, const struct init_bin *init,
+    const struct module_set *set, char *why, size_t whylen)
+{
+	struct outfile out;
+
+	if (outfile_open(&out, path, why, whylen) < 0)
+		return -1;
+	if (archive_write(out.fp, path, init, set, why, whylen) < 0) {
+		outfile_abort(&out);
+		return -1;
+	}
+	return outfile_commit(&out, why, whylen);
 }

@@ -29,4 +29,8 @@ int archive_write(FILE *out, const char *out_name,
     const struct init_bin *init, const struct module_set *set, char *why,
     size_t whylen);
 
+/* The archive written to path all or nothing (outfile.h); -1 with why. */
+int archive_save(const char *path, const struct init_bin *init,
+    const struct module_set *set, char *why, size_t whylen);
+
 #endif

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "arch.h"
 #include "archive.h"
 #include "cache.h"
 #include "cli.h"
@@ -23,7 +24,6 @@
 #include "initbin.h"
 #include "kversion.h"
 #include "modules.h"
-#include "outfile.h"
 #include "readfile.h"
 #include "xalloc.h"
 
@@ -45,9 +45,9 @@ static const char *const wanted[] = {
 };
 
 static const char usage_text[] =
-"usage: vm-initrd --kernel PATH [--modules-dir DIR | --no-modules]\n"
-"                 [--init PATH] [--cache-dir DIR] [--no-cache] [-o FILE]\n"
-"                 [--verbose]\n";
+"usage: vm-initrd --kernel PATH [--arch NAME] [--rootfs DIR]\n"
+"                 [--modules-dir DIR | --no-modules] [--init PATH]\n"
+"                 [--cache-dir DIR] [--no-cache] [-o FILE] [--verbose]\n";
 
 static const char help_text[] =
 "\n"
@@ -58,6 +58,9 @@ static const char help_text[] =
 "only if missing, or FILE.\n"
 "\n"
 "  -k, --kernel PATH        bzImage, vmlinux, Image, Image.gz, EFI zboot image\n"
+"  -a, --arch NAME          x86_64, aarch64, riscv64 or s390x: the kernel's\n"
+"                           (default this machine's: vm-init, else vm-init.NAME)\n"
+"  -r, --rootfs DIR         modules from DIR/lib/modules/RELEASE if there\n"
 "  -m, --modules-dir DIR    modules directory (default /lib/modules/RELEASE)\n"
 "      --no-modules         no modules: virtio, 9p and the console are built in\n"
 "  -i, --init PATH          static init (default: vm-init next to vm-initrd)\n"
@@ -79,6 +82,8 @@ enum {
 
 static const struct option long_options[] = {
 	{ "kernel", required_argument, NULL, 'k' },
+	{ "arch", required_argument, NULL, 'a' },
+	{ "rootfs", required_argument, NULL, 'r' },
 	{ "modules-dir", required_argument, NULL, 'm' },
 	{ "no-modules", no_argument, NULL, OPT_NO_MODULES },
 	{ "init", required_argument, NULL, 'i' },
@@ -93,6 +98,8 @@ static const struct option long_options[] = {
 
 struct options {
 	const char *kernel;
+	const struct initrd_arch *arch;
+	const char *rootfs;
 	const char *modules_dir;
 	bool no_modules;
 	const char *init;
@@ -108,10 +115,16 @@ parse_options(int argc, char **argv, struct options *o)
 	int c;
 
 	memset(o, 0, sizeof(*o));
-	while ((c = getopt_long(argc, argv, "k:m:i:o:vhV", long_options,
+	while ((c = getopt_long(argc, argv, "k:a:r:m:i:o:vhV", long_options,
 	    NULL)) != -1) {
 		switch (c) {
 		case 'k': o->kernel = optarg; break;
+		case 'a':
+			if ((o->arch = arch_find(optarg)) == NULL)
+				die(EXIT_USAGE, "--arch %s: not x86_64, aarch64, "
+				    "riscv64 or s390x", optarg);
+			break;
+		case 'r': o->rootfs = optarg; break;
 		case 'm': o->modules_dir = optarg; break;
 		case OPT_NO_MODULES: o->no_modules = true; break;
 		case 'i': o->init = optarg; break;
@@ -134,13 +147,17 @@ parse_options(int argc, char **argv, struct options *o)
 		die(EXIT_USAGE, "unexpected argument '%s'", argv[optind]);
 	if (o->kernel == NULL)
 		die(EXIT_USAGE, "--kernel is required (the kernel image)");
+	if (o->arch == NULL && (o->arch = arch_find(NULL)) == NULL)
+		die(EXIT_USAGE, "--arch is required: no vm-init is built for "
+		    "the machine vm-initrd runs on");
 	if (o->modules_dir != NULL && o->no_modules)
 		die(EXIT_USAGE, "--modules-dir and --no-modules exclude "
 		    "each other");
 	if (o->output != NULL && o->cache_dir != NULL)
 		die(EXIT_USAGE, "--cache-dir does not go with -o, which uses "
 		    "no cache");
-	if ((o->kernel[0] == '\0') || (o->modules_dir != NULL &&
+	if ((o->kernel[0] == '\0') || (o->rootfs != NULL &&
+	    o->rootfs[0] == '\0') || (o->modules_dir != NULL &&
 	    o->modules_dir[0] == '\0') || (o->init != NULL &&
 	    o->init[0] == '\0') || (o->cache_dir != NULL &&
 	    o->cache_dir[0] == '\0') || (o->output != NULL &&
@@ -171,6 +188,7 @@ resolve_modules(const struct options *o, const char *release,
     struct module_set *set)
 {
 	char *dir, why[1024];
+	const char **want;
 	size_t n, i;
 
 	if (o->no_modules) {
@@ -180,18 +198,20 @@ resolve_modules(const struct options *o, const char *release,
 	if (o->modules_dir != NULL)
 		dir = xstrdup(o->modules_dir);
 	else
-		dir = xasprintf("/lib/modules/%s", release);
+		dir = arch_modules_dir(o->arch, o->rootfs, release);
 	/* "dir/" and "dir" alike, for tidy messages. */
 	for (n = strlen(dir); n > 1 && dir[n - 1] == '/'; n--)
 		dir[n - 1] = '\0';
-	if (modules_resolve(dir, release, wanted,
-	    sizeof(wanted) / sizeof(wanted[0]), set, why, sizeof(why)) < 0) {
+	n = sizeof(wanted) / sizeof(wanted[0]);
+	want = arch_wanted(o->arch, wanted, n);
+	if (modules_resolve(dir, release, want, n, set, why, sizeof(why)) < 0) {
 		if (o->modules_dir == NULL && strstr(why, "(the modules of"))
-			die(EXIT_USAGE, "%s; give --modules-dir, or "
+			die(EXIT_USAGE, "%s; give --rootfs, --modules-dir, or "
 			    "--no-modules for a kernel with virtio, 9p and the "
 			    "virtio console built in", why);
 		die(EXIT_USAGE, "%s", why);
 	}
+	free(want);
 	if (o->verbose) {
 		note("modules from %s: %zu", dir, set->n);
 		for (i = 0; i < set->n; i++)
@@ -221,23 +241,6 @@ describe(struct cache_key *k, const char *release,
 	}
 }
 
-static void
-build(const char *path, const struct init_bin *init,
-    const struct module_set *set)
-{
-	struct outfile out;
-	char why[1024];
-
-	if (outfile_open(&out, path, why, sizeof(why)) < 0)
-		die(EXIT_USAGE, "%s", why);
-	if (archive_write(out.fp, path, init, set, why, sizeof(why)) < 0) {
-		outfile_abort(&out);
-		die(EXIT_USAGE, "%s", why);
-	}
-	if (outfile_commit(&out, why, sizeof(why)) < 0)
-		die(EXIT_USAGE, "%s", why);
-}
-
 int
 main(int argc, char **argv)
 {
@@ -254,7 +257,7 @@ main(int argc, char **argv)
 	if (o.verbose)
 		note("kernel %s: release %s", o.kernel, release);
 	resolve_modules(&o, release, &set);
-	if (init_load(o.init, &init, why, sizeof(why)) < 0)
+	if (arch_load_init(o.arch, o.init, &init, why, sizeof(why)) < 0)
 		die(EXIT_USAGE, "%s", why);
 
 	if (o.output != NULL)
@@ -270,7 +273,8 @@ main(int argc, char **argv)
 		if (o.verbose)
 			note("cached: %s", entry);
 	} else {
-		build(entry, &init, &set);
+		if (archive_save(entry, &init, &set, why, sizeof(why)) < 0)
+			die(EXIT_USAGE, "%s", why);
 		if (o.verbose)
 			note("built %s in %lld ms", entry, (long long)
 			    ((monotonic_ns() - start) / 1000000));
