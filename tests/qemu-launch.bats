@@ -106,6 +106,12 @@ now() { echo "${EPOCHREALTIME/./}"; } # microseconds
 	for t in x86_64 no-snapshot; do check_golden "kernel-control-$t"; done
 }
 
+@test "golden argv: another arch's kernel with vm-initrd's initrd: --arch and --rootfs to vm-initrd, the control channel" {
+	[ "$(uname -m)" = x86_64 ] || skip "the goldens are for an x86_64 host: here aarch64 is this machine's arch"
+	golden_fixture
+	for t in aarch64 riscv64 s390x; do check_golden "kernel-control-$t"; done
+}
+
 @test "golden argv: mount paths with blanks, colons, '%', quotes, '=' and ','" {
 	golden_fixture
 	check_golden kernel-paths
@@ -123,8 +129,8 @@ now() { echo "${EPOCHREALTIME/./}"; } # microseconds
 		grep -q "^\[target $(basename "$f" .json)\]" "$GOLDEN/targets.ini"
 		n=$((n + 1))
 	done
-	[ "$n" -eq 14 ]
-	[ "$(grep -c '^\[target ' "$GOLDEN/targets.ini")" -eq 14 ]
+	[ "$n" -eq 17 ]
+	[ "$(grep -c '^\[target ' "$GOLDEN/targets.ini")" -eq 17 ]
 }
 
 @test "--print-argv --shell is one line a shell reads back as the same words" {
@@ -371,11 +377,11 @@ bad_config() {
 	jq -e '.disk.cache == "durable"' <<<"$output"
 }
 
-@test "config errors name file:line: a kernel of another architecture without its initrd" {
+@test "config errors name file:line: a kernel of another architecture without its rootfs or initrd" {
 	local other=aarch64
 	[ "$(uname -m)" != aarch64 ] || other=x86_64
 	bad_config $'[target t]\nkernel = vmlinuz\narch = '"$other" \
-		"bad.ini:3: arch: a kernel for $other needs initrd (an initramfs of that architecture)"
+		"bad.ini:3: arch: a kernel for $other needs rootfs (a root of that architecture, its modules in lib/modules) or initrd"
 }
 
 @test "config errors name file:line even past libinih's 200-byte lines" {
