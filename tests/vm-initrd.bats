@@ -524,7 +524,7 @@ depmod_b() {
 	# The host's /lib/modules/$KVER exists, and is not an aarch64 kernel's.
 	run vm-initrd --arch aarch64 --kernel "$KERNEL" --rootfs "$T/root" -o "$T/x"
 	[ "$status" -eq 2 ]
-	[ "$output" = "vm-initrd: error: $T/root/lib/modules/$KVER: No such file or directory (the modules of kernel $KVER); give --rootfs, --modules-dir, or --no-modules for a kernel with virtio, 9p and the virtio console built in" ]
+	[ "$output" = "vm-initrd: error: $T/root/lib/modules/$KVER: No such file or directory (the modules of kernel $KVER); give --modules-dir, or --no-modules for a kernel with virtio, 9p and the virtio console built in" ]
 	# usr/lib/modules, a root without the /lib link, will do too.
 	fake_modules "$T/root/usr"
 	depmod_b "$T/root/usr"

@@ -206,7 +206,7 @@ resolve_modules(const struct options *o, const char *release,
 	want = arch_wanted(o->arch, wanted, n);
 	if (modules_resolve(dir, release, want, n, set, why, sizeof(why)) < 0) {
 		if (o->modules_dir == NULL && strstr(why, "(the modules of"))
-			die(EXIT_USAGE, "%s; give --rootfs, --modules-dir, or "
+			die(EXIT_USAGE, "%s; give --modules-dir, or "
 			    "--no-modules for a kernel with virtio, 9p and the "
 			    "virtio console built in", why);
 		die(EXIT_USAGE, "%s", why);
