@@ -36,7 +36,7 @@ agent_find(const struct config *c, char *buf, size_t size)
 		if (access(buf, X_OK) == 0)
 			return buf;
 	}
-	/* Then the PATH vm-init was given (init=... PATH=... on the line). */
+	/* Then PATH, if the kernel gave one (PATH=... on its command line). */
 	for (; path != NULL && *path != '\0'; path = *end ? end + 1 : end) {
 		end = strchrnul(path, ':');
 		n = (size_t)(end - path);
