@@ -404,7 +404,7 @@ bad_config() {
 	golden_fixture
 	run --separate-stderr qemu-launch --config "$TG/targets.ini" --list
 	[ "$status" -eq 0 ]
-	[ "${#lines[@]}" -eq 14 ]
+	[ "${#lines[@]}" -eq 17 ]
 	[ "$(jq -r .name <<<"${lines[0]}")" = kernel-x86_64 ]
 	jq -e --arg t "$TG" '.kind == "kernel" and .kernel == $t + "/vmlinuz" and .rootfs == "/" and
 		.share == $t and .num_cpus == 2 and .memory == "4G" and .kvm_cpu_args == "host" and
