@@ -16,14 +16,14 @@ bats_require_minimum_version 1.5.0
 VMTEST=$VT_ROOT/bin/vmtest
 
 # guest DEBARCH CMD: vmtest --json on that guest: the result's JSON line
-# on stdout, the command's output among vmtest's on stderr.  From a directory inside the root, the
-# same every time: the current directory is shared, and a directory
-# outside the root would be one more device, in the snapshot's key.
+# on stdout, the command's output among vmtest's on stderr.  (With a root
+# of its own the current directory is not shared: every test's runs are
+# one setup, one snapshot.)
 guest() {
 	local d
 	d=$(foreign_dir "$1")
-	(cd "$d/root/root" && VMTEST_BINDIR=$VT_BIN VMTEST_NO_UI=1 exec "$VMTEST" \
-		--json -a "$(foreign_arch "$1")" -k "$d/vmlinuz" -r "$d/root" -- "$2")
+	VMTEST_BINDIR=$VT_BIN VMTEST_NO_UI=1 "$VMTEST" --json -a "$(foreign_arch "$1")" \
+		-k "$d/vmlinuz" -r "$d/root" -- "$2"
 }
 
 # seconds: the run's time and how it started, for the TAP stream.
