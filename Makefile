@@ -105,6 +105,28 @@ $(VMINIT): $(VMINIT_OBJS)
 	@mkdir -p $(@D)
 	$(CC) -static $(LDFLAGS) -o $@ $^
 
+# vm-init for the other architectures, so that a kernel of one boots
+# without a hand-made initrd: $(BUILD)/bin/vm-init.ARCH, cross-built by
+# Debian's gcc-ARCH-linux-gnu with libc6-dev-DEBARCH-cross.  An arch whose
+# cross compiler or static libc is missing is left out, quietly: its
+# kernel targets then need --initrd, and vm-initrd says so.
+HOST_ARCH := $(firstword $(subst -, ,$(shell $(CC) -dumpmachine)))
+CROSS_ARCHES := $(filter-out $(HOST_ARCH),x86_64 aarch64 riscv64 s390x)
+cross_ok = $(findstring /,$(shell $(1)-linux-gnu-gcc -print-file-name=libc.a \
+	2>/dev/null))
+CROSS_FOUND := $(foreach a,$(CROSS_ARCHES),$(if $(call cross_ok,$(a)),$(a)))
+VMINIT_CROSS := $(CROSS_FOUND:%=$(VMINIT).%)
+define cross_rule
+$(BUILD)/static-$(1)/%.o: %.c
+	@mkdir -p $$(@D)
+	$(1)-linux-gnu-gcc $$(VMINIT_CFLAGS) -c -o $$@ $$<
+$(VMINIT).$(1): $(VMINIT_SRCS:%.c=$(BUILD)/static-$(1)/%.o)
+	@mkdir -p $$(@D)
+	$(1)-linux-gnu-gcc -static $$(LDFLAGS) -o $$@ $$^
+endef
+$(foreach a,$(CROSS_FOUND),$(eval $(call cross_rule,$(a))))
+all: $(VMINIT_CROSS)
+
 # Unit tests and fuzz targets take what they test from lib/ and from the
 # tools' own parts: every tool file but its main.c, in one more archive.
 PART_SRCS := $(filter-out %/main.c,$(wildcard tools/*/*.c))
@@ -182,13 +204,14 @@ check-fresh:
 # builds with what is installed: `make deps` first on a fresh machine.
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1
-	install -m 755 $(BINS) $(VMINIT) bin/vmtest $(DESTDIR)$(BINDIR)
+	install -m 755 $(BINS) $(VMINIT) $(VMINIT_CROSS) bin/vmtest $(DESTDIR)$(BINDIR)
 	install -m 644 $(foreach t,$(TOOLS) vm-init,tools/$(t)/$(t).1) bin/vmtest.1 \
 		$(DESTDIR)$(MANDIR)/man1
 
 uninstall:
 	rm -f $(TOOLS:%=$(DESTDIR)$(BINDIR)/%) $(TOOLS:%=$(DESTDIR)$(MANDIR)/man1/%.1)
 	rm -f $(DESTDIR)$(BINDIR)/vm-init $(DESTDIR)$(MANDIR)/man1/vm-init.1
+	rm -f $(foreach a,x86_64 aarch64 riscv64 s390x,$(DESTDIR)$(BINDIR)/vm-init.$(a))
 	rm -f $(DESTDIR)$(BINDIR)/vmtest $(DESTDIR)$(MANDIR)/man1/vmtest.1
 
 clean:

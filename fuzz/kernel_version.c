@@ -5,7 +5,9 @@
  *
  * Besides not crashing, the banner search has an oracle: the same bytes,
  * placed across the edge of the streaming search's window and gzipped,
- * must give the same answer as the plain search of the whole buffer.
+ * must give the same answer as the plain search of the whole buffer,
+ * except that the plain file alone may also find it in a compressed
+ * stream inside it (an s390x bzImage's), which needs a stream's magic.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -17,6 +19,15 @@
 #include "unpack.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* Whether a gzip, xz or zstd magic is in p[0..n). */
+static int
+has_stream(const unsigned char *p, size_t n)
+{
+	return memmem(p, n, "\x1f\x8b\x08", 3) != NULL ||
+	    memmem(p, n, "\xfd" "7zXZ\0", 6) != NULL ||
+	    memmem(p, n, "\x28\xb5\x2f\xfd", 4) != NULL;
+}
 
 /* The streaming search's window (kversion.c); the input straddles it. */
 #define WINDOW (256 * 1024)
@@ -63,7 +74,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (unpack_detect(gz, gz_len) != UNPACK_GZIP)
 		abort();
 	r2 = release_of(gz, gz_len, v2);
-	if (r1 != r2 || (r1 == 0 && strcmp(v1, v2) != 0))
+	if (r2 == 0 && (r1 != 0 || strcmp(v1, v2) != 0))
+		abort();
+	if (r1 == 0 && r2 != 0 && !has_stream(data, size))
 		abort();
 	free(gz);
 	free(padded);

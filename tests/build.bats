@@ -3,6 +3,7 @@
 
 load helpers
 load fixtures/vm
+bats_require_minimum_version 1.5.0
 
 @test "make install puts tools and man pages under DESTDIR and PREFIX" {
 	run make -s -C "$VT_ROOT" install DESTDIR="$T/root" PREFIX=/opt/vt
@@ -79,4 +80,48 @@ load fixtures/vm
 	rm -rf "${VT_ROOT:?}/$build"
 	[ "$status" -eq 0 ] || { echo "$output"; return 1; }
 	[[ "$output" == *"Linux vmtest "*" GNU/Linux"* ]]
+}
+
+# machine_of ARCH: what readelf -h says an ARCH executable's machine is.
+machine_of() {
+	case $1 in
+	x86_64) echo 'Advanced Micro Devices X86-64' ;;
+	aarch64) echo AArch64 ;;
+	riscv64) echo RISC-V ;;
+	s390x) echo 'IBM S/390' ;;
+	esac
+}
+
+@test "make: vm-init.ARCH is a static executable of ARCH for each cross compiler found" {
+	requires readelf
+	local a n=0
+	for a in x86_64 aarch64 riscv64 s390x; do
+		[ "$a" != "$(uname -m)" ] || continue
+		# The Makefile's own test: a cross gcc that finds a static libc.
+		[[ "$("$a-linux-gnu-gcc" -print-file-name=libc.a 2>/dev/null)" == /* ]] || continue
+		n=$((n + 1))
+		[ -x "$VT_BIN/vm-init.$a" ] || { echo "no $VT_BIN/vm-init.$a"; return 1; }
+		run -0 readelf -h "$VT_BIN/vm-init.$a"
+		[[ "$output" == *"Type:"*"EXEC"* ]]
+		[[ "$output" == *"Machine:"*"$(machine_of "$a")"* ]]
+		run -0 readelf -l "$VT_BIN/vm-init.$a"
+		[[ "$output" != *INTERP* ]]
+	done
+	[ "$n" -gt 0 ] || skip "no cross compiler (make deps installs gcc-aarch64-linux-gnu and the others)"
+}
+
+@test "make: a cross compiler that is missing leaves its vm-init out, and the build goes on" {
+	run -0 make -C "$VT_ROOT" -n -p CROSS_ARCHES='aarch64 m68k' all
+	local line
+	line=$(grep '^VMINIT_CROSS := ' <<<"$output")
+	[ -n "$line" ]
+	[[ "$line" != *m68k* ]]
+}
+
+@test "make install: vm-init.ARCH goes beside vm-initrd" {
+	[ -x "$VT_BIN/vm-init.aarch64" ] || skip "no vm-init.aarch64 built (gcc-aarch64-linux-gnu is not installed)"
+	run make -s -C "$VT_ROOT" install DESTDIR="$T/root" PREFIX=/opt/vt
+	[ "$status" -eq 0 ] || { echo "$output"; return 1; }
+	[ -x "$T/root/opt/vt/bin/vm-init.aarch64" ]
+	[ -x "$T/root/opt/vt/bin/vm-initrd" ]
 }

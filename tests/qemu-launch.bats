@@ -212,6 +212,12 @@ now() { echo "${EPOCHREALTIME/./}"; } # microseconds
 	[[ "$stderr" == *"net.ini:4: net: 'maybe' is not true or false"* ]]
 }
 
+@test "golden argv: another arch's kernel with vm-initrd's initrd: --arch and --rootfs to vm-initrd, the control channel" {
+	[ "$(uname -m)" = x86_64 ] || skip "the goldens are for an x86_64 host: here aarch64 is this machine's arch"
+	golden_fixture
+	for t in aarch64 riscv64 s390x; do check_golden "kernel-control-$t"; done
+}
+
 @test "golden argv: mount paths with blanks, colons, '%', quotes, '=' and ','" {
 	golden_fixture
 	check_golden kernel-paths
@@ -229,8 +235,8 @@ now() { echo "${EPOCHREALTIME/./}"; } # microseconds
 		grep -q "^\[target $(basename "$f" .json)\]" "$GOLDEN/targets.ini"
 		n=$((n + 1))
 	done
-	[ "$n" -eq 20 ]
-	[ "$(grep -c '^\[target ' "$GOLDEN/targets.ini")" -eq 20 ]
+	[ "$n" -eq 23 ]
+	[ "$(grep -c '^\[target ' "$GOLDEN/targets.ini")" -eq 23 ]
 }
 
 @test "--print-argv --shell is one line a shell reads back as the same words" {
@@ -477,11 +483,11 @@ bad_config() {
 	jq -e '.disk.cache == "durable"' <<<"$output"
 }
 
-@test "config errors name file:line: a kernel of another architecture without its initrd" {
+@test "config errors name file:line: a kernel of another architecture without its rootfs or initrd" {
 	local other=aarch64
 	[ "$(uname -m)" != aarch64 ] || other=x86_64
 	bad_config $'[target t]\nkernel = vmlinuz\narch = '"$other" \
-		"bad.ini:3: arch: a kernel for $other needs initrd (an initramfs of that architecture)"
+		"bad.ini:3: arch: a kernel for $other needs rootfs (a root of that architecture, its modules in lib/modules) or initrd"
 }
 
 @test "config errors name file:line even past libinih's 200-byte lines" {
@@ -504,7 +510,7 @@ bad_config() {
 	golden_fixture
 	run --separate-stderr qemu-launch --config "$TG/targets.ini" --list
 	[ "$status" -eq 0 ]
-	[ "${#lines[@]}" -eq 20 ]
+	[ "${#lines[@]}" -eq 23 ]
 	[ "$(jq -r .name <<<"${lines[0]}")" = kernel-x86_64 ]
 	jq -e --arg t "$TG" '.kind == "kernel" and .kernel == $t + "/vmlinuz" and .rootfs == "/" and
 		.share == $t and .num_cpus == 2 and .memory == "4G" and .kvm_cpu_args == "host" and

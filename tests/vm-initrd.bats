@@ -472,3 +472,79 @@ depmod_b() {
 		--kernel "$KERNEL" -o "$T/out/x"
 	[ "$status" -eq 0 ]
 }
+
+# Another architecture's kernel (--arch): its vm-init.ARCH, its modules
+# from --rootfs.  The kernel is the host's: vm-initrd reads only its
+# release, and the modules directory is the one it is pointed at.
+
+@test "--arch: vm-init.ARCH beside vm-initrd is the init; one for another machine is refused" {
+	initrd_requires
+	[ -x "$VT_BIN/vm-init.aarch64" ] || skip "no vm-init.aarch64 built (gcc-aarch64-linux-gnu is not installed)"
+	run --separate-stderr vm-initrd --arch aarch64 --kernel "$KERNEL" --no-modules -o "$T/x"
+	[ "$status" -eq 0 ] || { echo "$stderr"; return 1; }
+	cpio -i --quiet --to-stdout init <"$T/x" | cmp - "$VT_BIN/vm-init.aarch64"
+	run vm-initrd --arch s390x --init "$VT_BIN/vm-init.aarch64" --kernel "$KERNEL" --no-modules -o "$T/x"
+	[ "$status" -eq 2 ]
+	[ "$output" = "vm-initrd: error: $VT_BIN/vm-init.aarch64: an executable for aarch64, and the kernel is for s390x" ]
+	run vm-initrd --arch m68k --kernel "$KERNEL" --no-modules -o "$T/x"
+	[ "$status" -eq 2 ]
+	[ "$output" = "vm-initrd: error: --arch m68k: not x86_64, aarch64, riscv64 or s390x" ]
+}
+
+@test "--arch: without vm-init.ARCH, the error names the cross compiler and --initrd" {
+	initrd_requires
+	mkdir "$T/bin"
+	cp "$VT_BIN/vm-initrd" "$T/bin/"
+	run "$T/bin/vm-initrd" --arch riscv64 --kernel "$KERNEL" --no-modules -o "$T/x"
+	[ "$status" -eq 2 ]
+	[[ "$output" == "vm-initrd: error: $T/bin/vm-init.riscv64: No such file or directory"*"riscv64-linux-gnu-gcc"*"gcc-riscv64-linux-gnu and libc6-dev-riscv64-cross"*"(qemu-launch --initrd)" ]]
+}
+
+@test "--rootfs: the modules of ROOTFS/lib/modules/RELEASE; s390x's transport is CCW, not PCI" {
+	initrd_requires
+	[ -x "$VT_BIN/vm-init.s390x" ] || skip "no vm-init.s390x built (gcc-s390x-linux-gnu is not installed)"
+	fake_modules "$T/root"
+	depmod_b "$T/root"
+	run --separate-stderr initrd --kernel "$KERNEL" --rootfs "$T/root/" -o "$T/x" --verbose
+	[ "$status" -eq 0 ] || { echo "$stderr"; return 1; }
+	[[ "$stderr" == *"modules from $T/root/lib/modules/$KVER: "* ]]
+	module_list "$T/x" | grep -q /virtio_pci.ko
+	# (The host's virtio_ccw is no module: none is wanted, none packed.)
+	run --separate-stderr vm-initrd --arch s390x --kernel "$KERNEL" --rootfs "$T/root" -o "$T/x"
+	[ "$status" -eq 0 ] || { echo "$stderr"; return 1; }
+	module_list "$T/x" >"$T/list"
+	! grep -q virtio_pci "$T/list"
+	grep -q /9pnet_virtio.ko "$T/list"
+	grep -q /virtio_console.ko "$T/list"
+}
+
+@test "--rootfs: a foreign kernel's modules are looked for in the root only, and the error names it" {
+	initrd_requires
+	[ -x "$VT_BIN/vm-init.aarch64" ] || skip "no vm-init.aarch64 built (gcc-aarch64-linux-gnu is not installed)"
+	mkdir "$T/root"
+	# The host's /lib/modules/$KVER exists, and is not an aarch64 kernel's.
+	run vm-initrd --arch aarch64 --kernel "$KERNEL" --rootfs "$T/root" -o "$T/x"
+	[ "$status" -eq 2 ]
+	[ "$output" = "vm-initrd: error: $T/root/lib/modules/$KVER: No such file or directory (the modules of kernel $KVER); give --modules-dir, or --no-modules for a kernel with virtio, 9p and the virtio console built in" ]
+	# usr/lib/modules, a root without the /lib link, will do too.
+	fake_modules "$T/root/usr"
+	depmod_b "$T/root/usr"
+	run --separate-stderr vm-initrd --arch aarch64 --kernel "$KERNEL" --rootfs "$T/root" -o "$T/x" --verbose
+	[ "$status" -eq 0 ] || { echo "$stderr"; return 1; }
+	[[ "$stderr" == *"modules from $T/root/usr/lib/modules/$KVER: "* ]]
+}
+
+@test "the release from a compressed kernel inside a boot image (as s390x's bzImage)" {
+	initrd_requires
+	requires xz
+	local vmlinux off
+	vmlinux=$(vm_boot_kernel)
+	[ "$vmlinux" != "$KERNEL" ] || skip "could not unpack the bzImage to a vmlinux"
+	off=$(grep -abo -m 1 "Linux version $KVER " "$vmlinux" | cut -d: -f1)
+	tail -c +$((off > 1048576 ? off - 1048576 : 1)) "$vmlinux" | head -c 2097152 >"$T/slice"
+	# A decompressor of 64 KB with no banner, the xz'd kernel, a trailer.
+	{ head -c 65536 /dev/zero; xz -0 -c "$T/slice"; head -c 4096 /dev/zero; } >"$T/image"
+	run --separate-stderr vm-initrd --init "$INIT" --kernel "$T/image" --no-modules -o "$T/x" --verbose
+	[ "$status" -eq 0 ] || { echo "$stderr"; return 1; }
+	[[ "$stderr" == *"$T/image: release $KVER"* ]]
+}

@@ -28,6 +28,7 @@
 #include "diag.h"
 #include "gdb.h"
 #include "handoff.h"
+#include "initrd.h"
 #include "xalloc.h"
 
 static void
@@ -285,25 +286,38 @@ add_snapshot_devices(struct strv *s, const struct target *t,
 	}
 }
 
-/* Either quoted for a shell or not needing it: vm-initrd's command. */
 static void
-add_initrd_command(struct strv *s, const char *kernel)
+put_quoted(FILE *f, const char *word)
 {
 	const char *k;
+
+	fputc('\'', f);
+	for (k = word; *k != '\0'; k++) {
+		if (*k == '\'')
+			fputs("'\\''", f);
+		else
+			fputc(*k, f);
+	}
+	fputc('\'', f);
+}
+
+/* Either quoted for a shell or not needing it: vm-initrd's command. */
+static void
+add_initrd_command(struct strv *s, const struct target *t)
+{
 	char *q = NULL;
 	size_t len = 0;
 	FILE *f;
 
 	if ((f = open_memstream(&q, &len)) == NULL)
 		xalloc_die();
-	fputs("\"$(vm-initrd --kernel '", f);
-	for (k = kernel; *k != '\0'; k++) {
-		if (*k == '\'')
-			fputs("'\\''", f);
-		else
-			fputc(*k, f);
+	fputs("\"$(vm-initrd --kernel ", f);
+	put_quoted(f, t->kernel);
+	if (initrd_foreign(t)) {
+		fprintf(f, " --arch %s --rootfs ", arch_table[t->arch].name);
+		put_quoted(f, t->rootfs);
 	}
-	fputs("')\"", f);
+	fputs(")\"", f);
 	if (fclose(f) != 0)
 		xalloc_die();
 	strv_push(s, q);
@@ -328,7 +342,7 @@ add_boot(struct strv *s, const struct target *t, const struct plan *p)
 		else if (p->initrd != NULL)
 			strv_push(s, p->initrd);
 		else
-			add_initrd_command(s, t->kernel);
+			add_initrd_command(s, t);
 		strv_push(s, "-append");
 		cmdline = argv_cmdline(t, p);
 		strv_push(s, cmdline);

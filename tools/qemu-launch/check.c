@@ -508,13 +508,13 @@ target_resolve(struct target *t)
 	errors += resolve_values(t);
 	errors += resolve_files(t);
 	errors += resolve_disk(t);
-	/* vm-initrd packs this machine's vm-init and modules. */
+	/* The host's / holds no init, qemu-ga or shell for another arch. */
 	if (t->is_kernel && t->arch != ARCH_COUNT && t->arch != arch_host() &&
-	    s[KEY_INITRD].value == NULL)
+	    s[KEY_INITRD].value == NULL && s[KEY_ROOTFS].value == NULL)
 		errors += bad(s[KEY_ARCH].value != NULL ? &s[KEY_ARCH].at : &t->at,
-		    "arch: a kernel for %s needs initrd (an initramfs of that "
-		    "architecture): vm-initrd makes them for this machine's "
-		    "only", arch_table[t->arch].name);
+		    "arch: a kernel for %s needs rootfs (a root of that "
+		    "architecture, its modules in lib/modules) or initrd",
+		    arch_table[t->arch].name);
 	if (t->uefi && t->arch == ARCH_S390X)
 		errors += bad(&s[KEY_UEFI].at, "uefi: there is no UEFI for "
 		    "s390x");

@@ -13,6 +13,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "arch.h"
 #include "deadline.h"
 #include "diag.h"
 #include "initrd.h"
@@ -46,9 +47,13 @@ read_all(int fd, char *buf, size_t size, struct deadline d)
 }
 
 char *
-initrd_build(const char *kernel)
+initrd_build(const struct target *t)
 {
 	char *tool = tool_find("vm-initrd"), out[PATH_MAX + 2], real[PATH_MAX];
+	const char *kernel = t->kernel;
+	/* A foreign kernel: its arch's vm-init, the modules in its root. */
+	char *argv[] = { "vm-initrd", "--kernel", t->kernel, "--arch",
+	    (char *)arch_table[t->arch].name, "--rootfs", t->rootfs, NULL };
 	int p[2], status, fd;
 	size_t got;
 	pid_t pid;
@@ -65,7 +70,9 @@ initrd_build(const char *kernel)
 		if ((fd = open("/dev/null", O_RDONLY)) >= 0)
 			dup2(fd, STDIN_FILENO);
 		dup2(p[1], STDOUT_FILENO);
-		execl(tool, "vm-initrd", "--kernel", kernel, (char *)NULL);
+		if (!initrd_foreign(t))
+			argv[3] = NULL;
+		execv(tool, argv);
 		error_errno("%s", tool);
 		_exit(127);
 	}
@@ -89,4 +96,10 @@ initrd_build(const char *kernel)
 		die_errno(EXIT_USAGE, "%s printed %s", tool, out);
 	free(tool);
 	return xstrdup(real);
+}
+
+bool
+initrd_foreign(const struct target *t)
+{
+	return t->arch != arch_host() && t->rootfs != NULL;
 }

@@ -119,7 +119,7 @@ main(int argc, char **argv)
 	p.accel = accel_choose(o.accel, t.arch, !o.print_argv);
 	if (t.is_kernel)
 		p.initrd = t.initrd != NULL ? t.initrd : o.print_argv ? NULL :
-		    (initrd = initrd_build(t.kernel));
+		    (initrd = initrd_build(&t));
 	if (o.print_argv)
 		return report_argv(&t, &p, o.launch.rundir_arg, o.shell);
 

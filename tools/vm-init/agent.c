@@ -14,19 +14,35 @@
 #include "log.h"
 #include "spawn.h"
 
+/*
+ * A root unpacked from packages (dpkg-deb -x) may have no merged /usr:
+ * /sbin and /bin are not links to /usr's, and are searched too.
+ */
 static const char *const agent_dirs[] = {
 	"/usr/bin", "/usr/sbin", "/usr/local/bin", "/usr/local/sbin",
+	"/sbin", "/bin",
 };
 
 const char *
 agent_find(const struct config *c, char *buf, size_t size)
 {
-	size_t i;
+	const char *path = getenv("PATH"), *end;
+	size_t i, n;
 
 	if (c->qga != NULL)
 		return access(c->qga, X_OK) == 0 ? c->qga : NULL;
 	for (i = 0; i < sizeof(agent_dirs) / sizeof(agent_dirs[0]); i++) {
 		snprintf(buf, size, "%s/qemu-ga", agent_dirs[i]);
+		if (access(buf, X_OK) == 0)
+			return buf;
+	}
+	/* Then PATH, if the kernel gave one (PATH=... on its command line). */
+	for (; path != NULL && *path != '\0'; path = *end ? end + 1 : end) {
+		end = strchrnul(path, ':');
+		n = (size_t)(end - path);
+		if (n == 0 || path[0] != '/')
+			continue;
+		snprintf(buf, size, "%.*s/qemu-ga", (int)n, path);
 		if (access(buf, X_OK) == 0)
 			return buf;
 	}

@@ -185,9 +185,10 @@ start_agent(const struct config *c, int64_t *t)
 			fatal("vm.qga=%s: not an executable file in the "
 			    "guest", c->qga);
 		if (!c->interactive)
-			fatal("no qemu-ga in /usr/bin, /usr/sbin, "
-			    "/usr/local/bin or /usr/local/sbin (install "
-			    "qemu-guest-agent on the host, or give vm.qga=)");
+			fatal("no qemu-ga in the root's /usr/bin, /usr/sbin, "
+			    "/usr/local/bin, /usr/local/sbin, /sbin, /bin or "
+			    "PATH (install qemu-guest-agent in the root, or "
+			    "give vm.qga=)");
 		log_error("no qemu-ga: the guest has no agent");
 		return 0;
 	}

@@ -5,6 +5,8 @@
 
 #include "archive.h"
 #include "cpio.h"
+#include "diag.h"
+#include "outfile.h"
 #include "readfile.h"
 #include "unpack.h"
 #include "xalloc.h"
@@ -102,4 +104,37 @@ out:
 	cpio_free(&c);
 	free(list);
 	return rc;
+}
+
+int
+archive_save(const char *path, const struct init_bin *init,
+    const struct module_set *set, char *why, size_t whylen)
+{
+	struct outfile out;
+
+	if (outfile_open(&out, path, why, whylen) < 0)
+		return -1;
+	if (archive_write(out.fp, path, init, set, why, whylen) < 0) {
+		outfile_abort(&out);
+		return -1;
+	}
+	return outfile_commit(&out, why, whylen);
+}
+
+void
+archive_key(struct cache_key *k, const char *release,
+    const struct init_bin *init, const struct module_set *set)
+{
+	size_t i;
+
+	cache_key_init(k);
+	cache_key_line(k, "vm-initrd %s format %d", VERSION, ARCHIVE_FORMAT);
+	cache_key_line(k, "release %s", release);
+	cache_key_bytes(k, "init", init->data, init->len);
+	for (i = 0; i < set->n; i++) {
+		cache_key_line(k, "module %s", set->mods[i].dest);
+		if (cache_key_file(k, "file", set->mods[i].path) < 0)
+			die_errno(EXIT_USAGE, "module %s: %s",
+			    set->mods[i].name, set->mods[i].path);
+	}
 }

@@ -15,8 +15,12 @@
 
 #include <stdio.h>
 
+#include "cache.h"
 #include "initbin.h"
 #include "modules.h"
+
+/* Bump when the archive's layout changes, so old cache entries die. */
+#define ARCHIVE_FORMAT 2
 
 /* Where the guest's init finds the list of modules to load. */
 #define ARCHIVE_MODULE_LIST "etc/vm-init/modules"
@@ -28,5 +32,16 @@
 int archive_write(FILE *out, const char *out_name,
     const struct init_bin *init, const struct module_set *set, char *why,
     size_t whylen);
+
+/* The archive written to path all or nothing (outfile.h); -1 with why. */
+int archive_save(const char *path, const struct init_bin *init,
+    const struct module_set *set, char *why, size_t whylen);
+
+/*
+ * k: everything the archive's bytes are made of, for the cache's key.
+ * Exits 2 naming a module that cannot be read.
+ */
+void archive_key(struct cache_key *k, const char *release,
+    const struct init_bin *init, const struct module_set *set);
 
 #endif

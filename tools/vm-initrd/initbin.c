@@ -71,9 +71,9 @@ init_check(const unsigned char *p, size_t len, char *why, size_t whylen)
 	return 0;
 }
 
-/* "DIR/vm-init" for the directory our own executable is in. */
+/* "DIR/NAME" for the directory our own executable is in. */
 static char *
-default_path(void)
+default_path(const char *name)
 {
 	char self[PATH_MAX], *slash;
 	ssize_t n;
@@ -85,19 +85,20 @@ default_path(void)
 	if ((slash = strrchr(self, '/')) == NULL)
 		return NULL;
 	*slash = '\0';
-	return xasprintf("%s/vm-init", self);
+	return xasprintf("%s/%s", self, name);
 }
 
 int
-init_load(const char *given, struct init_bin *ib, char *why, size_t whylen)
+init_load(const char *given, const char *name, struct init_bin *ib,
+    char *why, size_t whylen)
 {
 	char reason[200];
 
 	memset(ib, 0, sizeof(*ib));
-	ib->path = given != NULL ? xstrdup(given) : default_path();
+	ib->path = given != NULL ? xstrdup(given) : default_path(name);
 	if (ib->path == NULL) {
-		snprintf(why, whylen, "cannot find vm-init next to our own "
-		    "executable (/proc/self/exe): give --init PATH");
+		snprintf(why, whylen, "cannot find %s next to our own "
+		    "executable (/proc/self/exe): give --init PATH", name);
 		return -1;
 	}
 	if (read_whole(ib->path, INIT_MAX, &ib->data, &ib->len) < 0) {

@@ -18,9 +18,12 @@ struct init_bin {
 	size_t len;
 };
 
-/* Reads and checks given, or the vm-init next to our executable if NULL. */
-int init_load(const char *given, struct init_bin *ib, char *why,
-    size_t whylen);
+/*
+ * Reads and checks given, or if NULL the file called name (vm-init, or
+ * vm-init.ARCH) next to our executable.
+ */
+int init_load(const char *given, const char *name, struct init_bin *ib,
+    char *why, size_t whylen);
 void init_free(struct init_bin *ib);
 
 /*

@@ -192,6 +192,40 @@ from_zboot(const unsigned char *img, size_t len, size_t limit,
 	    whylen);
 }
 
+/*
+ * A compressed kernel inside a boot image of its own, as s390x's bzImage
+ * (its decompressor, then the xz'd vmlinux): the first stream found by
+ * its magic that unpacks to a banner.  A few tries of each magic, so
+ * that a file full of them costs little.
+ */
+#define EMBEDDED_TRIES 4
+
+static bool
+from_embedded(const unsigned char *img, size_t len, size_t limit,
+    char *version)
+{
+	static const struct { const char *magic; size_t n; } m[] = {
+		{ "\xfd" "7zXZ\0", 6 }, { "\x1f\x8b\x08", 3 },
+		{ "\x28\xb5\x2f\xfd", 4 },
+	};
+	const unsigned char *p, *hit;
+	char why[200];
+	size_t i;
+	int tries;
+
+	for (i = 0; i < sizeof(m) / sizeof(m[0]); i++)
+		for (p = img + 1, tries = 0; tries < EMBEDDED_TRIES &&
+		    p < img + len && (hit = memmem(p, (size_t)(img + len - p),
+		    m[i].magic, m[i].n)) != NULL; p = hit + 1, tries++)
+			if (unpack_detect(hit, (size_t)(img + len - hit)) !=
+			    UNPACK_NONE && search_unpacked(unpack_detect(hit,
+			    (size_t)(img + len - hit)), hit,
+			    (size_t)(img + len - hit), limit, version, why,
+			    sizeof(why)) == 0)
+				return true;
+	return false;
+}
+
 int
 kversion_read(const unsigned char *img, size_t len, size_t unpack_limit,
     char version[KVERSION_MAX + 1], char *why, size_t whylen)
@@ -208,8 +242,11 @@ kversion_read(const unsigned char *img, size_t len, size_t unpack_limit,
 		    why, whylen);
 	if (find_banner(img, len, len, version))
 		return 0;
+	if (from_embedded(img, len, unpack_limit, version))
+		return 0;
 	snprintf(why, whylen, "%s", len == 0 ? "empty file" :
 	    "not a bzImage, an EFI zboot image or a gzip, xz or zstd file, "
-	    "and no \"Linux version\" string in it");
+	    "and no \"Linux version\" string in it nor in a compressed "
+	    "stream inside it");
 	return -1;
 }

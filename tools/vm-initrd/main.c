@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "arch.h"
 #include "archive.h"
 #include "buildtree.h"
 #include "cache.h"
@@ -25,12 +26,9 @@
 #include "initbin.h"
 #include "kversion.h"
 #include "modules.h"
-#include "outfile.h"
 #include "readfile.h"
 #include "xalloc.h"
 
-/* Bump when the archive's layout changes, so old cache entries die. */
-#define ARCHIVE_FORMAT 2
 
 /* An Image.gz unpacks to some tens of MB; searching stops at this. */
 #define KERNEL_UNPACK_MAX (512 * 1024 * 1024)
@@ -49,7 +47,7 @@ static const char *const wanted[] = {
 };
 
 static const char usage_text[] =
-"usage: vm-initrd --kernel PATH\n"
+"usage: vm-initrd --kernel PATH [--arch NAME] [--rootfs DIR]\n"
 "                 [--modules-dir DIR | --build-tree DIR | --no-modules]\n"
 "                 [--init PATH] [--cache-dir DIR] [--no-cache] [-o FILE]\n"
 "                 [--verbose]\n";
@@ -63,6 +61,9 @@ static const char help_text[] =
 "only if missing, or FILE.\n"
 "\n"
 "  -k, --kernel PATH        bzImage, vmlinux, Image, Image.gz, EFI zboot image\n"
+"  -a, --arch NAME          x86_64, aarch64, riscv64 or s390x: the kernel's\n"
+"                           (default this machine's: vm-init, else vm-init.NAME)\n"
+"  -r, --rootfs DIR         modules from DIR/lib/modules/RELEASE if there\n"
 "  -m, --modules-dir DIR    modules directory (default: the build tree's\n"
 "                           if PATH lies in one, else /lib/modules/RELEASE)\n"
 "      --build-tree DIR     the modules of this kernel build tree\n"
@@ -87,6 +88,8 @@ enum {
 
 static const struct option long_options[] = {
 	{ "kernel", required_argument, NULL, 'k' },
+	{ "arch", required_argument, NULL, 'a' },
+	{ "rootfs", required_argument, NULL, 'r' },
 	{ "modules-dir", required_argument, NULL, 'm' },
 	{ "no-modules", no_argument, NULL, OPT_NO_MODULES },
 	{ "build-tree", required_argument, NULL, OPT_BUILD_TREE },
@@ -102,6 +105,8 @@ static const struct option long_options[] = {
 
 struct options {
 	const char *kernel;
+	const struct initrd_arch *arch;
+	const char *rootfs;
 	const char *modules_dir;
 	const char *build_tree;
 	bool no_modules;
@@ -118,10 +123,16 @@ parse_options(int argc, char **argv, struct options *o)
 	int c;
 
 	memset(o, 0, sizeof(*o));
-	while ((c = getopt_long(argc, argv, "k:m:i:o:vhV", long_options,
+	while ((c = getopt_long(argc, argv, "k:a:r:m:i:o:vhV", long_options,
 	    NULL)) != -1) {
 		switch (c) {
 		case 'k': o->kernel = optarg; break;
+		case 'a':
+			if ((o->arch = arch_find(optarg)) == NULL)
+				die(EXIT_USAGE, "--arch %s: not x86_64, aarch64, "
+				    "riscv64 or s390x", optarg);
+			break;
+		case 'r': o->rootfs = optarg; break;
 		case 'm': o->modules_dir = optarg; break;
 		case OPT_NO_MODULES: o->no_modules = true; break;
 		case OPT_BUILD_TREE: o->build_tree = optarg; break;
@@ -145,6 +156,9 @@ parse_options(int argc, char **argv, struct options *o)
 		die(EXIT_USAGE, "unexpected argument '%s'", argv[optind]);
 	if (o->kernel == NULL)
 		die(EXIT_USAGE, "--kernel is required (the kernel image)");
+	if (o->arch == NULL && (o->arch = arch_find(NULL)) == NULL)
+		die(EXIT_USAGE, "--arch is required: no vm-init is built for "
+		    "the machine vm-initrd runs on");
 	if ((o->modules_dir != NULL) + o->no_modules + (o->build_tree !=
 	    NULL) > 1)
 		die(EXIT_USAGE, "--modules-dir, --build-tree and --no-modules "
@@ -152,7 +166,8 @@ parse_options(int argc, char **argv, struct options *o)
 	if (o->output != NULL && o->cache_dir != NULL)
 		die(EXIT_USAGE, "--cache-dir does not go with -o, which uses "
 		    "no cache");
-	if ((o->kernel[0] == '\0') || (o->modules_dir != NULL &&
+	if ((o->kernel[0] == '\0') || (o->rootfs != NULL &&
+	    o->rootfs[0] == '\0') || (o->modules_dir != NULL &&
 	    o->modules_dir[0] == '\0') || (o->build_tree != NULL &&
 	    o->build_tree[0] == '\0') || (o->init != NULL &&
 	    o->init[0] == '\0') || (o->cache_dir != NULL &&
@@ -184,13 +199,14 @@ resolve_modules(const struct options *o, const char *release,
     struct module_set *set)
 {
 	char *dir = NULL, why[1024];
+	const char **want;
 	size_t n, i;
 
 	if (o->modules_dir != NULL)
 		dir = xstrdup(o->modules_dir);
 	else if (!o->no_modules && !buildtree_modules(o->kernel, release,
 	    o->build_tree, o->cache_dir, o->verbose, &dir))
-		dir = xasprintf("/lib/modules/%s", release);
+		dir = arch_modules_dir(o->arch, o->rootfs, release);
 	if (dir == NULL) {	/* --no-modules, or a tree's kernel without */
 		memset(set, 0, sizeof(*set));
 		return;
@@ -198,14 +214,16 @@ resolve_modules(const struct options *o, const char *release,
 	/* "dir/" and "dir" alike, for tidy messages. */
 	for (n = strlen(dir); n > 1 && dir[n - 1] == '/'; n--)
 		dir[n - 1] = '\0';
-	if (modules_resolve(dir, release, wanted,
-	    sizeof(wanted) / sizeof(wanted[0]), set, why, sizeof(why)) < 0) {
+	n = sizeof(wanted) / sizeof(wanted[0]);
+	want = arch_wanted(o->arch, wanted, n);
+	if (modules_resolve(dir, release, want, n, set, why, sizeof(why)) < 0) {
 		if (o->modules_dir == NULL && strstr(why, "(the modules of"))
 			die(EXIT_USAGE, "%s; give --modules-dir, or "
 			    "--no-modules for a kernel with virtio, 9p and the "
 			    "virtio console built in", why);
 		die(EXIT_USAGE, "%s", why);
 	}
+	free(want);
 	if (o->verbose) {
 		note("modules from %s: %zu", dir, set->n);
 		for (i = 0; i < set->n; i++)
@@ -214,42 +232,6 @@ resolve_modules(const struct options *o, const char *release,
 			note("  %s is built in", set->builtin[i]);
 	}
 	free(dir);
-}
-
-/* Everything the archive's bytes are made of, for the cache's key. */
-static void
-describe(struct cache_key *k, const char *release,
-    const struct init_bin *init, const struct module_set *set)
-{
-	size_t i;
-
-	cache_key_init(k);
-	cache_key_line(k, "vm-initrd %s format %d", VERSION, ARCHIVE_FORMAT);
-	cache_key_line(k, "release %s", release);
-	cache_key_bytes(k, "init", init->data, init->len);
-	for (i = 0; i < set->n; i++) {
-		cache_key_line(k, "module %s", set->mods[i].dest);
-		if (cache_key_file(k, "file", set->mods[i].path) < 0)
-			die_errno(EXIT_USAGE, "module %s: %s",
-			    set->mods[i].name, set->mods[i].path);
-	}
-}
-
-static void
-build(const char *path, const struct init_bin *init,
-    const struct module_set *set)
-{
-	struct outfile out;
-	char why[1024];
-
-	if (outfile_open(&out, path, why, sizeof(why)) < 0)
-		die(EXIT_USAGE, "%s", why);
-	if (archive_write(out.fp, path, init, set, why, sizeof(why)) < 0) {
-		outfile_abort(&out);
-		die(EXIT_USAGE, "%s", why);
-	}
-	if (outfile_commit(&out, why, sizeof(why)) < 0)
-		die(EXIT_USAGE, "%s", why);
 }
 
 int
@@ -268,7 +250,7 @@ main(int argc, char **argv)
 	if (o.verbose)
 		note("kernel %s: release %s", o.kernel, release);
 	resolve_modules(&o, release, &set);
-	if (init_load(o.init, &init, why, sizeof(why)) < 0)
+	if (arch_load_init(o.arch, o.init, &init, why, sizeof(why)) < 0)
 		die(EXIT_USAGE, "%s", why);
 
 	if (o.output != NULL)
@@ -276,7 +258,7 @@ main(int argc, char **argv)
 	else {
 		if ((dir = cache_dir(o.cache_dir, why, sizeof(why))) == NULL)
 			die(EXIT_USAGE, "%s", why);
-		describe(&key, release, &init, &set);
+		archive_key(&key, release, &init, &set);
 		entry = cache_entry(dir, release, &key);
 	}
 
@@ -284,7 +266,8 @@ main(int argc, char **argv)
 		if (o.verbose)
 			note("cached: %s", entry);
 	} else {
-		build(entry, &init, &set);
+		if (archive_save(entry, &init, &set, why, sizeof(why)) < 0)
+			die(EXIT_USAGE, "%s", why);
 		if (o.verbose)
 			note("built %s in %lld ms", entry, (long long)
 			    ((monotonic_ns() - start) / 1000000));
