@@ -534,6 +534,24 @@ depmod_b() {
 	[[ "$stderr" == *"modules from $T/root/usr/lib/modules/$KVER: "* ]]
 }
 
+@test "no --rootfs: the modules beside the kernel, as in an unpacked kernel package" {
+	initrd_requires
+	# pkg/boot/vmlinuz-R and pkg/lib/modules/R, as dpkg-deb -x leaves them.
+	fake_modules "$T/pkg"
+	depmod_b "$T/pkg"
+	mkdir -p "$T/pkg/boot"
+	cp "$KERNEL" "$T/pkg/boot/"
+	run --separate-stderr initrd --kernel "$T/pkg/boot/${KERNEL##*/}" -o "$T/x" --verbose
+	[ "$status" -eq 0 ] || { echo "$stderr"; return 1; }
+	[[ "$stderr" == *"modules from $T/pkg/lib/modules/$KVER: "* ]]
+	# Another arch's kernel too, found through a link to it.
+	[ -x "$VT_BIN/vm-init.aarch64" ] || return 0
+	ln -s "$T/pkg/boot/${KERNEL##*/}" "$T/vmlinuz"
+	run --separate-stderr vm-initrd --arch aarch64 --kernel "$T/vmlinuz" -o "$T/x" --verbose
+	[ "$status" -eq 0 ] || { echo "$stderr"; return 1; }
+	[[ "$stderr" == *"modules from $T/pkg/lib/modules/$KVER: "* ]]
+}
+
 @test "the release from a compressed kernel inside a boot image (as s390x's bzImage)" {
 	initrd_requires
 	requires xz

@@ -1,3 +1,4 @@
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -127,15 +128,47 @@ is_dir(const char *path)
 	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
+/*
+ * DIR/lib/modules/RELEASE for the nearest DIR above the kernel's real
+ * path that has one: a kernel package unpacked with its modules
+ * (X/boot/vmlinuz-R beside X/lib/modules/R), as virtme-ng finds them.
+ * The host's own /lib/modules only for a kernel of this machine.  NULL
+ * if none does.
+ */
+static char *
+beside_kernel(const char *kernel, const char *release, bool foreign)
+{
+	char *dir, *slash, *mods;
+
+	if ((dir = realpath(kernel, NULL)) == NULL)
+		return NULL;
+	while ((slash = strrchr(dir, '/')) != NULL &&
+	    (slash > dir || !foreign)) {
+		*slash = '\0';
+		mods = xasprintf("%s/lib/modules/%s", dir, release);
+		if (is_dir(mods)) {
+			free(dir);
+			return mods;
+		}
+		free(mods);
+	}
+	free(dir);
+	return NULL;
+}
+
 char *
 arch_modules_dir(const struct initrd_arch *a, const char *rootfs,
-    const char *release)
+    const char *kernel, const char *release)
 {
 	char *first, *usr;
 	int n;
 
-	if (rootfs == NULL)
+	if (rootfs == NULL) {
+		if ((usr = beside_kernel(kernel, release, arch_foreign(a))) !=
+		    NULL)
+			return usr;
 		return xasprintf("/lib/modules/%s", release);
+	}
 	/* "/" and "root/" alike, for tidy messages. */
 	for (n = (int)strlen(rootfs); n > 0 && rootfs[n - 1] == '/'; n--)
 		;
@@ -148,6 +181,7 @@ arch_modules_dir(const struct initrd_arch *a, const char *rootfs,
 		return usr;
 	}
 	free(usr);
+	/* A root of another arch is the one place for its modules. */
 	if (arch_foreign(a))
 		return first;
 	free(first);

@@ -43,14 +43,15 @@ const char **arch_wanted(const struct initrd_arch *a,
     const char *const *wanted, size_t n);
 
 /*
- * The modules directory of kernel release in rootfs (NULL: none given):
+ * The modules directory of kernel release.  With a rootfs:
  * ROOTFS/lib/modules/RELEASE or ROOTFS/usr/lib/modules/RELEASE, the
- * first that is a directory; else the host's /lib/modules/RELEASE for a
- * kernel of this machine, and ROOTFS's (or, without one, the host's)
- * first candidate for a foreign kernel, so that the error names it.
- * Malloc'd.
+ * first that is a directory; for a foreign kernel, the first even if
+ * missing, so that the error names it; else the host's.  Without: the
+ * nearest DIR/lib/modules/RELEASE above the kernel's real path (an
+ * unpacked kernel package; the host's own only for a kernel of this
+ * machine), else /lib/modules/RELEASE.  Malloc'd.
  */
 char *arch_modules_dir(const struct initrd_arch *a, const char *rootfs,
-    const char *release);
+    const char *kernel, const char *release);
 
 #endif

@@ -206,7 +206,8 @@ resolve_modules(const struct options *o, const char *release,
 		dir = xstrdup(o->modules_dir);
 	else if (!o->no_modules && !buildtree_modules(o->kernel, release,
 	    o->build_tree, o->cache_dir, o->verbose, &dir))
-		dir = arch_modules_dir(o->arch, o->rootfs, release);
+		dir = arch_modules_dir(o->arch, o->rootfs, o->kernel,
+		    release);
 	if (dir == NULL) {	/* --no-modules, or a tree's kernel without */
 		memset(set, 0, sizeof(*set));
 		return;
