@@ -123,3 +123,14 @@ die_errno(int status, const char *fmt, ...)
 	va_end(ap);
 	exit(status);
 }
+
+int
+why_fail(char *why, size_t size, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(why, size, fmt, ap);
+	va_end(ap);
+	return -1;
+}

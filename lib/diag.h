@@ -11,6 +11,7 @@
 #ifndef VT_DIAG_H
 #define VT_DIAG_H
 
+#include <stddef.h>
 #include <stdnoreturn.h>
 
 enum exit_status {
@@ -48,5 +49,12 @@ void note_errno(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void error_errno(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 noreturn void die_errno(int status, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+
+/*
+ * The message into why (size bytes), for a caller to report; returns -1,
+ * so that "return why_fail(why, size, ...)" ends a function that fails.
+ */
+int why_fail(char *why, size_t size, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 
 #endif

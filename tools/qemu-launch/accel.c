@@ -28,7 +28,6 @@
 #include <limits.h>
 #include <poll.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -54,20 +53,6 @@
 #define PROBE_KILL_MS 2000
 #define VERDICT_VERSION "1"
 
-static int fail(char *, size_t, const char *, ...)
-	__attribute__((format(printf, 3, 4)));
-
-/* Writes why the probe failed; returns -1. */
-static int
-fail(char *why, size_t size, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(why, size, fmt, ap);
-	va_end(ap);
-	return -1;
-}
 
 #if defined(__x86_64__)
 
@@ -108,16 +93,16 @@ probe_vcpu(char *why, size_t size)
 	int64_t start;
 
 	if ((kvm = open("/dev/kvm", O_RDWR | O_CLOEXEC)) < 0)
-		return fail(why, size, "/dev/kvm: %s", strerror(errno));
+		return why_fail(why, size, "/dev/kvm: %s", strerror(errno));
 	if (ioctl(kvm, KVM_GET_API_VERSION, 0) != KVM_API_VERSION)
-		return fail(why, size, "unknown KVM API version");
+		return why_fail(why, size, "unknown KVM API version");
 	if ((vm = ioctl(kvm, KVM_CREATE_VM, 0)) < 0)
-		return fail(why, size, "KVM_CREATE_VM: %s",
+		return why_fail(why, size, "KVM_CREATE_VM: %s",
 		    strerror(errno));
 	mem = mmap(NULL, memsize, PROT_READ | PROT_WRITE,
 	    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (mem == MAP_FAILED)
-		return fail(why, size, "mmap: %s", strerror(errno));
+		return why_fail(why, size, "mmap: %s", strerror(errno));
 	/* Identity-mapped 2 MiB page: PML4 at 0x1000, PDPT 0x2000, PD 0x3000. */
 	pt = (uint64_t *)(mem + 0x1000);
 	pt[0] = 0x2000 | 3;
@@ -132,19 +117,19 @@ probe_vcpu(char *why, size_t size)
 		.userspace_addr = (uintptr_t)mem,
 	};
 	if (ioctl(vm, KVM_SET_USER_MEMORY_REGION, &region) < 0)
-		return fail(why, size, "KVM_SET_USER_MEMORY_REGION: %s",
+		return why_fail(why, size, "KVM_SET_USER_MEMORY_REGION: %s",
 		    strerror(errno));
 	if ((vcpu = ioctl(vm, KVM_CREATE_VCPU, 0)) < 0)
-		return fail(why, size, "KVM_CREATE_VCPU: %s",
+		return why_fail(why, size, "KVM_CREATE_VCPU: %s",
 		    strerror(errno));
 	runsize = ioctl(kvm, KVM_GET_VCPU_MMAP_SIZE, 0);
 	run = runsize > 0 ? mmap(NULL, (size_t)runsize, PROT_READ |
 	    PROT_WRITE, MAP_SHARED, vcpu, 0) : MAP_FAILED;
 	if (run == MAP_FAILED)
-		return fail(why, size, "mmap of the vCPU: %s",
+		return why_fail(why, size, "mmap of the vCPU: %s",
 		    strerror(errno));
 	if (ioctl(vcpu, KVM_GET_SREGS, &sregs) < 0)
-		return fail(why, size, "KVM_GET_SREGS: %s",
+		return why_fail(why, size, "KVM_GET_SREGS: %s",
 		    strerror(errno));
 	seg = (struct kvm_segment){ .base = 0, .limit = 0xffffffff,
 	    .selector = 8, .present = 1, .type = 11, .s = 1, .l = 1, .g = 1 };
@@ -157,14 +142,14 @@ probe_vcpu(char *why, size_t size)
 	sregs.cr0 = 0x80000011;		/* PG, ET, PE */
 	sregs.efer = 0x500;		/* LMA, LME */
 	if (ioctl(vcpu, KVM_SET_SREGS, &sregs) < 0)
-		return fail(why, size, "KVM_SET_SREGS: %s",
+		return why_fail(why, size, "KVM_SET_SREGS: %s",
 		    strerror(errno));
 	memset(&regs, 0, sizeof(regs));
 	regs.rip = 0x8000;
 	regs.rsp = 0x7000;
 	regs.rflags = 2;
 	if (ioctl(vcpu, KVM_SET_REGS, &regs) < 0)
-		return fail(why, size, "KVM_SET_REGS: %s",
+		return why_fail(why, size, "KVM_SET_REGS: %s",
 		    strerror(errno));
 
 	if (ioctl(kvm, KVM_CHECK_EXTENSION, KVM_CAP_IMMEDIATE_EXIT) > 0)
@@ -176,12 +161,12 @@ probe_vcpu(char *why, size_t size)
 	for (;;) {
 		if (ioctl(vcpu, KVM_RUN, 0) < 0) {
 			if (errno != EINTR)
-				return fail(why, size, "KVM_RUN: %s",
+				return why_fail(why, size, "KVM_RUN: %s",
 				    strerror(errno));
 			if (!probe_alarm)
 				continue;
 			ioctl(vcpu, KVM_GET_REGS, &regs);
-			return fail(why, size, "a test vCPU ran %.2fM "
+			return why_fail(why, size, "a test vCPU ran %.2fM "
 			    "instructions in %d ms, hardware runs ~1000M: KVM "
 			    "is emulating them",
 			    2.0 * (loops - (uint32_t)regs.rcx) / 1e6,
@@ -191,7 +176,7 @@ probe_vcpu(char *why, size_t size)
 			continue;
 		if (run->exit_reason == KVM_EXIT_HLT)
 			break;
-		return fail(why, size, "a test vCPU stopped with KVM exit "
+		return why_fail(why, size, "a test vCPU stopped with KVM exit "
 		    "reason %u", run->exit_reason);
 	}
 	snprintf(why, size, "a test vCPU ran 4 million instructions in "
@@ -208,7 +193,7 @@ probe_vcpu(char *why, size_t size)
 
 	/* No probe for this host: a KVM that opens is trusted. */
 	if ((fd = open("/dev/kvm", O_RDWR | O_CLOEXEC)) < 0)
-		return fail(why, size, "/dev/kvm: %s", strerror(errno));
+		return why_fail(why, size, "/dev/kvm: %s", strerror(errno));
 	close(fd);
 	snprintf(why, size, "/dev/kvm opens (no probe for this host)");
 	return 0;
@@ -232,11 +217,11 @@ accel_probe(char *why, size_t size)
 	pid_t pid;
 
 	if (pipe2(p, O_CLOEXEC) < 0)
-		return fail(why, size, "pipe: %s", strerror(errno));
+		return why_fail(why, size, "pipe: %s", strerror(errno));
 	if ((pid = fork()) < 0) {
 		close(p[0]);
 		close(p[1]);
-		return fail(why, size, "fork: %s", strerror(errno));
+		return why_fail(why, size, "fork: %s", strerror(errno));
 	}
 	if (pid == 0) {
 		int ok;

@@ -6,7 +6,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,41 +21,6 @@
 #include "target.h"
 #include "xalloc.h"
 
-static int bad(const struct origin *, const char *, ...)
-	__attribute__((format(printf, 2, 3)));
-static int bad_errno(const struct origin *, const char *, ...)
-	__attribute__((format(printf, 2, 3)));
-
-/* Prints one problem at its place; returns 1 to count it. */
-static int
-bad(const struct origin *at, const char *fmt, ...)
-{
-	char where[PATH_MAX + 32], msg[2048];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	error_msg("%s: %s", origin_text(at, where, sizeof(where)), msg);
-	return 1;
-}
-
-/* bad(), followed by ": " and strerror(errno) as errno stood on entry. */
-static int
-bad_errno(const struct origin *at, const char *fmt, ...)
-{
-	char where[PATH_MAX + 32], msg[2048];
-	int e = errno;
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	origin_text(at, where, sizeof(where));
-	errno = e;
-	error_errno("%s: %s", where, msg);
-	return 1;
-}
 
 /*
  * A path as written, made absolute: relative to the config file's
@@ -73,37 +37,38 @@ resolve_path(const struct target *t, const struct setting *s,
 
 	if (*s->value == '\0' && (strcmp(what, "kernel") == 0 ||
 	    strcmp(what, "image") == 0)) {
-		*errors += bad(&s->at, "Target '%s' has empty %s path",
+		*errors += bad_at(&s->at, "Target '%s' has empty %s path",
 		    t->name, what);
 		return NULL;
 	}
 	if (*s->value == '\0') {
-		*errors += bad(&s->at, "%s: an empty path", what);
+		*errors += bad_at(&s->at, "%s: an empty path", what);
 		return NULL;
 	}
 	if (s->value[0] != '/' && s->at.file != NULL) {
 		if ((size_t)snprintf(joined, sizeof(joined), "%s/%s", t->base,
 		    s->value) >= sizeof(joined)) {
-			*errors += bad(&s->at, "%s: path too long", what);
+			*errors += bad_at(&s->at, "%s: path too long", what);
 			return NULL;
 		}
 	} else
 		snprintf(joined, sizeof(joined), "%s", s->value);
 	if (realpath(joined, real) == NULL || stat(real, &st) < 0) {
-		*errors += bad_errno(&s->at, "%s: %s", what, joined);
+		*errors += bad_at_errno(&s->at, "%s: %s", what, joined);
 		return NULL;
 	}
 	if (want_dir && !S_ISDIR(st.st_mode)) {
-		*errors += bad(&s->at, "%s: %s: not a directory", what, real);
-		return NULL;
-	}
-	if (!want_dir && S_ISDIR(st.st_mode)) {
-		*errors += bad(&s->at, "%s: %s: a directory, not a file", what,
+		*errors += bad_at(&s->at, "%s: %s: not a directory", what,
 		    real);
 		return NULL;
 	}
+	if (!want_dir && S_ISDIR(st.st_mode)) {
+		*errors += bad_at(&s->at, "%s: %s: a directory, not a file",
+		    what, real);
+		return NULL;
+	}
 	if (access(real, R_OK) < 0) {
-		*errors += bad_errno(&s->at, "%s: %s", what, real);
+		*errors += bad_at_errno(&s->at, "%s: %s", what, real);
 		return NULL;
 	}
 	return xstrdup(real);
@@ -229,14 +194,14 @@ resolve_mount(struct target *t, const struct setting *s)
 	m.at = s->at;
 	if ((problem = mount_spec_parse(s->value, &host.value, &guest,
 	    &m.writable)) != NULL)
-		return bad(&s->at, "mounts: '%s': %s", s->value, problem);
+		return bad_at(&s->at, "mounts: '%s': %s", s->value, problem);
 	if ((problem = guest_path_problem(guest)) != NULL)
-		errors += bad(&s->at, "mounts: guest path '%s' %s", guest,
+		errors += bad_at(&s->at, "mounts: guest path '%s' %s", guest,
 		    problem);
 	for (i = 0; errors == 0 && i < t->nmount; i++)
 		if (strcmp(t->mount[i].guest, guest) == 0)
-			errors += bad(&s->at, "mounts: '%s' is mounted twice",
-			    guest);
+			errors += bad_at(&s->at, "mounts: '%s' is mounted "
+			    "twice", guest);
 	host.at = s->at;
 	if (errors == 0 && (m.host = resolve_path(t, &host, "mounts", true,
 	    &errors)) != NULL) {
@@ -300,46 +265,46 @@ check_combination(struct target *t)
 	int errors = 0;
 
 	if (s[KEY_KERNEL].value == NULL && s[KEY_IMAGE].value == NULL)
-		return bad(&t->at, "Target '%s' must specify 'image' or "
+		return bad_at(&t->at, "Target '%s' must specify 'image' or "
 		    "'kernel'", t->name);
 	if (s[KEY_KERNEL].value != NULL && s[KEY_IMAGE].value != NULL) {
 		char where[PATH_MAX + 32];
 
-		errors += bad(&s[KEY_IMAGE].at, "Target '%s' specified both "
+		errors += bad_at(&s[KEY_IMAGE].at, "Target '%s' specified both "
 		    "'image' and 'kernel' (kernel is set at %s)", t->name,
 		    origin_text(&s[KEY_KERNEL].at, where, sizeof(where)));
 	}
 	t->is_kernel = s[KEY_KERNEL].value != NULL;
 	if (s[KEY_UEFI].value != NULL && parse_bool(s[KEY_UEFI].value,
 	    &t->uefi) < 0)
-		errors += bad(&s[KEY_UEFI].at, "uefi: '%s' is not true or "
+		errors += bad_at(&s[KEY_UEFI].at, "uefi: '%s' is not true or "
 		    "false", s[KEY_UEFI].value);
 	t->snapshot = true;
 	if (s[KEY_SNAPSHOT].value != NULL && parse_bool(s[KEY_SNAPSHOT].value,
 	    &t->snapshot) < 0)
-		errors += bad(&s[KEY_SNAPSHOT].at, "snapshot: '%s' is not true "
-		    "or false", s[KEY_SNAPSHOT].value);
+		errors += bad_at(&s[KEY_SNAPSHOT].at, "snapshot: '%s' is not "
+		    "true or false", s[KEY_SNAPSHOT].value);
 	if (s[KEY_GDB].value != NULL && parse_bool(s[KEY_GDB].value,
 	    &t->gdb) < 0)
-		errors += bad(&s[KEY_GDB].at, "gdb: '%s' is not true or false",
-		    s[KEY_GDB].value);
+		errors += bad_at(&s[KEY_GDB].at, "gdb: '%s' is not true or "
+		    "false", s[KEY_GDB].value);
 	if (s[KEY_NET].value != NULL && parse_bool(s[KEY_NET].value,
 	    &t->net) < 0)
-		errors += bad(&s[KEY_NET].at, "net: '%s' is not true or false",
-		    s[KEY_NET].value);
+		errors += bad_at(&s[KEY_NET].at, "net: '%s' is not true or "
+		    "false", s[KEY_NET].value);
 	if (t->uefi && s[KEY_IMAGE].value == NULL)
-		errors += bad(&s[KEY_UEFI].at, "Target '%s' must specify "
+		errors += bad_at(&s[KEY_UEFI].at, "Target '%s' must specify "
 		    "'image' with 'uefi'", t->name);
 	if (s[KEY_BIOS].value != NULL && !t->uefi)
-		errors += bad(&s[KEY_BIOS].at, "Target '%s' cannot specify a "
-		    "bios without setting 'uefi'", t->name);
+		errors += bad_at(&s[KEY_BIOS].at, "Target '%s' cannot specify "
+		    "a bios without setting 'uefi'", t->name);
 	if (s[KEY_KERNEL_ARGS].value != NULL && s[KEY_KERNEL].value == NULL)
-		errors += bad(&s[KEY_KERNEL_ARGS].at, "Target '%s' must "
+		errors += bad_at(&s[KEY_KERNEL_ARGS].at, "Target '%s' must "
 		    "specify 'kernel' with 'kernel_args'", t->name);
 	if (s[KEY_INITRD].value != NULL && s[KEY_KERNEL].value == NULL)
-		errors += bad(&s[KEY_INITRD].at, "initrd: needs kernel");
+		errors += bad_at(&s[KEY_INITRD].at, "initrd: needs kernel");
 	if (s[KEY_ROOTFS].value != NULL && s[KEY_KERNEL].value == NULL)
-		errors += bad(&s[KEY_ROOTFS].at, "rootfs: needs kernel (an "
+		errors += bad_at(&s[KEY_ROOTFS].at, "rootfs: needs kernel (an "
 		    "image has its own root)");
 	return errors;
 }
@@ -359,26 +324,26 @@ resolve_values(struct target *t)
 				break;
 		t->arch = (enum arch)a;
 		if (a == ARCH_COUNT)
-			errors += bad(&v->at, "arch: '%s' is not x86_64, "
+			errors += bad_at(&v->at, "arch: '%s' is not x86_64, "
 			    "aarch64, riscv64 or s390x", v->value);
 	} else if (t->arch == ARCH_COUNT)
-		errors += bad(&t->at, "arch: this machine is none of x86_64, "
-		    "aarch64, riscv64, s390x: set arch");
+		errors += bad_at(&t->at, "arch: this machine is none of "
+		    "x86_64, aarch64, riscv64, s390x: set arch");
 	t->num_cpus = 2;
 	if ((v = &s[KEY_NUM_CPUS])->value != NULL) {
 		if (parse_uint(v->value, 1, 255, &n) == 0)
 			t->num_cpus = (unsigned)n;
 		else
-			errors += bad(&v->at, "num_cpus: '%s' is not a number "
-			    "from 1 to 255", v->value);
+			errors += bad_at(&v->at, "num_cpus: '%s' is not a "
+			    "number from 1 to 255", v->value);
 	}
 	if ((v = &s[KEY_MEMORY])->value != NULL && !memory_ok(v->value))
-		errors += bad(&v->at, "memory: '%s' is not a size as -m "
+		errors += bad_at(&v->at, "memory: '%s' is not a size as -m "
 		    "takes it (4G, 512M, 2048)", v->value);
 	if ((v = &s[KEY_KVM_CPU_ARGS])->value != NULL && *v->value == '\0')
-		errors += bad(&v->at, "kvm_cpu_args: empty");
+		errors += bad_at(&v->at, "kvm_cpu_args: empty");
 	if ((v = &s[KEY_QEMU_COMMAND])->value != NULL && *v->value == '\0')
-		errors += bad(&v->at, "qemu_command: empty");
+		errors += bad_at(&v->at, "qemu_command: empty");
 	return errors;
 }
 
@@ -444,8 +409,8 @@ resolve_disk_cache(struct target *t)
 		t->disk_cache = xasprintf("--volatile-cache=%s",
 		    c->value + 9);
 	} else
-		return bad(&c->at, "disk_cache: '%s' is not durable, volatile "
-		    "or volatile:MAX", c->value);
+		return bad_at(&c->at, "disk_cache: '%s' is not durable, "
+		    "volatile or volatile:MAX", c->value);
 	return 0;
 }
 
@@ -460,13 +425,13 @@ resolve_disk(struct target *t)
 
 	if (s[KEY_DISK].value == NULL) {
 		if (b != NULL)
-			errors += bad(&s[KEY_DISK_BACKEND].at, "disk_backend: "
-			    "needs disk");
+			errors += bad_at(&s[KEY_DISK_BACKEND].at,
+			    "disk_backend: needs disk");
 		if (s[KEY_DISK_SIZE].value != NULL)
-			errors += bad(&s[KEY_DISK_SIZE].at, "disk_size: "
+			errors += bad_at(&s[KEY_DISK_SIZE].at, "disk_size: "
 			    "needs disk");
 		if (s[KEY_DISK_CACHE].value != NULL)
-			errors += bad(&s[KEY_DISK_CACHE].at, "disk_cache: "
+			errors += bad_at(&s[KEY_DISK_CACHE].at, "disk_cache: "
 			    "needs disk");
 		return errors;
 	}
@@ -485,13 +450,13 @@ resolve_disk(struct target *t)
 			t->disk_backend = xasprintf("file:%s", path);
 		free(path);
 	} else
-		errors += bad(&s[KEY_DISK_BACKEND].at, "disk_backend: '%s' is "
-		    "not memory, zero, pattern or file:PATH", b);
+		errors += bad_at(&s[KEY_DISK_BACKEND].at, "disk_backend: '%s' "
+		    "is not memory, zero, pattern or file:PATH", b);
 	t->disk_size = s[KEY_DISK_SIZE].value != NULL ?
 	    s[KEY_DISK_SIZE].value : "1G";
 	if (parse_size(t->disk_size, &bytes) < 0 || bytes == 0)
-		errors += bad(&s[KEY_DISK_SIZE].at, "disk_size: '%s' is not a "
-		    "size (1G, 64M, 4096)", t->disk_size);
+		errors += bad_at(&s[KEY_DISK_SIZE].at, "disk_size: '%s' is not "
+		    "a size (1G, 64M, 4096)", t->disk_size);
 	return errors + resolve_disk_cache(t);
 }
 
@@ -511,12 +476,12 @@ target_resolve(struct target *t)
 	/* The host's / holds no init, qemu-ga or shell for another arch. */
 	if (t->is_kernel && t->arch != ARCH_COUNT && t->arch != arch_host() &&
 	    s[KEY_INITRD].value == NULL && s[KEY_ROOTFS].value == NULL)
-		errors += bad(s[KEY_ARCH].value != NULL ? &s[KEY_ARCH].at : &t->at,
-		    "arch: a kernel for %s needs rootfs (a root of that "
-		    "architecture, its modules in lib/modules) or initrd",
+		errors += bad_at(s[KEY_ARCH].value != NULL ? &s[KEY_ARCH].at :
+		    &t->at, "arch: a kernel for %s needs rootfs (a root of "
+		    "that architecture, its modules in lib/modules) or initrd",
 		    arch_table[t->arch].name);
 	if (t->uefi && t->arch == ARCH_S390X)
-		errors += bad(&s[KEY_UEFI].at, "uefi: there is no UEFI for "
+		errors += bad_at(&s[KEY_UEFI].at, "uefi: there is no UEFI for "
 		    "s390x");
 	else if (t->uefi && t->arch != ARCH_COUNT &&
 	    (s[KEY_BIOS].value == NULL || t->bios != NULL))
@@ -538,7 +503,7 @@ target_resolve(struct target *t)
 			    xstrdup(t->extra[i].value);
 		} else if (split_words(t->extra[i].value, &t->extra_args,
 		    &t->nextra_args) < 0)
-			errors += bad(&t->extra[i].at, "extra_args: a quote "
+			errors += bad_at(&t->extra[i].at, "extra_args: a quote "
 			    "is not closed");
 		errors += gdb_check_extra(t, first, &t->extra[i].at);
 	}
@@ -554,7 +519,7 @@ target_resolve(struct target *t)
 		else
 			snprintf(path, sizeof(path), "%s", q);
 		if (access(path, X_OK) < 0)
-			errors += bad_errno(&s[KEY_QEMU_COMMAND].at,
+			errors += bad_at_errno(&s[KEY_QEMU_COMMAND].at,
 			    "qemu_command: %s", path);
 		t->qemu = xstrdup(path);
 	} else if (q != NULL && *q != '\0')

@@ -4,8 +4,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <limits.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,21 +17,6 @@
 #include "fwdesc.h"
 #include "xalloc.h"
 
-static int bad(const struct origin *, const char *, ...)
-	__attribute__((format(printf, 2, 3)));
-
-static int
-bad(const struct origin *at, const char *fmt, ...)
-{
-	char where[PATH_MAX + 32], msg[2048];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	error_msg("%s: %s", origin_text(at, where, sizeof(where)), msg);
-	return 1;
-}
 
 static bool
 same_file(const char *a, const char *b)
@@ -104,20 +87,20 @@ given(struct target *t, const struct fw_desc *d, size_t n)
 	}
 	if (take != NULL) {
 		if (take->vars != NULL && access(take->vars, R_OK) < 0)
-			return bad(at, "bios: %s needs its variable store %s "
-			    "(as %s says), which is missing", t->bios,
+			return bad_at(at, "bios: %s needs its variable store "
+			    "%s (as %s says), which is missing", t->bios,
 			    take->vars, take->path);
 		t->bios_vars = take->vars != NULL ? xstrdup(take->vars) : NULL;
 		return 0;
 	}
 	if (smm != NULL)
-		return bad(at, "bios: %s needs SMM on a q35 machine (as %s "
+		return bad_at(at, "bios: %s needs SMM on a q35 machine (as %s "
 		    "says), and qemu-launch boots %s: take a firmware without "
 		    "Secure Boot's SMM, such as %s", t->bios, smm, a->machine,
 		    a->firmware[0]);
 	t->bios_vars = vars_beside(t->bios, &expected);
 	if (expected != NULL && t->bios_vars == NULL)
-		errors = bad(at, "bios: %s is the code of a split firmware, "
+		errors = bad_at(at, "bios: %s is the code of a split firmware, "
 		    "and its variable store %s is missing", t->bios, expected);
 	free(expected);
 	return errors;
@@ -163,10 +146,10 @@ found(struct target *t, const struct fw_desc *d, size_t n)
 		return 0;
 	}
 	if (lone != NULL)
-		return bad(at, "uefi: no whole UEFI firmware for %s: %s has "
+		return bad_at(at, "uefi: no whole UEFI firmware for %s: %s has "
 		    "no variable store beside it (install %s, or set bios)",
 		    a->name, lone, a->firmware_package);
-	return bad(at, "uefi: no UEFI firmware for %s in %s or the other "
+	return bad_at(at, "uefi: no UEFI firmware for %s in %s or the other "
 	    "usual places (install %s, or set bios)", a->name, a->firmware[0],
 	    a->firmware_package);
 }

@@ -4,13 +4,13 @@
  */
 #include <dirent.h>
 #include <fnmatch.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <jansson.h>
 
+#include "diag.h"
 #include "fwdesc.h"
 #include "readfile.h"
 #include "xalloc.h"
@@ -30,20 +30,6 @@ static const char *const machine_family[ARCH_COUNT] = {
 	[ARCH_AARCH64] = "virt",
 	[ARCH_RISCV64] = "virt",
 };
-
-static int fail(char *, size_t, const char *, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static int
-fail(char *why, size_t size, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(why, size, fmt, ap);
-	va_end(ap);
-	return -1;
-}
 
 static bool
 has_string(const json_t *array, const char *s)
@@ -120,25 +106,27 @@ read_mapping(const json_t *m, struct fw_desc *d, char *why, size_t size)
 	const char *code, *vars = NULL;
 
 	if (!json_is_string(device))
-		return fail(why, size, "mapping: no device");
+		return why_fail(why, size, "mapping: no device");
 	if (strcmp(json_string_value(device), "memory") == 0) {
 		if ((code = raw_file(m)) == NULL)
-			return fail(why, size, "mapping: no raw file");
+			return why_fail(why, size, "mapping: no raw file");
 	} else if (strcmp(json_string_value(device), "flash") == 0) {
 		if ((code = raw_file(json_object_get(m, "executable"))) == NULL)
-			return fail(why, size, "mapping: no raw executable");
+			return why_fail(why, size,
+			    "mapping: no raw executable");
 		/* Split is the default; combined, stateless: no template. */
 		if (mode != NULL && !json_is_string(mode))
-			return fail(why, size, "mapping: mode not a string");
+			return why_fail(why, size,
+			    "mapping: mode not a string");
 		if (mode == NULL ||
 		    strcmp(json_string_value(mode), "split") == 0) {
 			vars = raw_file(json_object_get(m, "nvram-template"));
 			if (vars == NULL)
-				return fail(why, size, "mapping: split without "
-				    "a raw nvram-template");
+				return why_fail(why, size, "mapping: split "
+				    "without a raw nvram-template");
 		}
 	} else
-		return fail(why, size, "mapping: device %s",
+		return why_fail(why, size, "mapping: device %s",
 		    json_string_value(device));
 	d->code = xstrdup(code);
 	d->vars = vars != NULL ? xstrdup(vars) : NULL;
@@ -155,11 +143,11 @@ fw_desc_parse(const char *text, size_t len, enum arch a, struct fw_desc *d,
 
 	memset(d, 0, sizeof(*d));
 	if ((j = json_loadb(text, len, 0, &je)) == NULL)
-		return fail(why, whysize, "line %d: %s", je.line, je.text);
+		return why_fail(why, whysize, "line %d: %s", je.line, je.text);
 	if (!json_is_object(j))
-		fail(why, whysize, "not an object");
+		why_fail(why, whysize, "not an object");
 	else if (!has_string(json_object_get(j, "interface-types"), "uefi"))
-		fail(why, whysize, "not UEFI");
+		why_fail(why, whysize, "not UEFI");
 	else if ((rc = read_mapping(json_object_get(j, "mapping"), d, why,
 	    whysize)) == 0) {
 		read_targets(json_object_get(j, "targets"), a, d);

@@ -2,11 +2,15 @@
  * target: the settings of one target, each with the place it was
  * written; the keys they are named by; the target as JSON.
  */
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "ascii.h"
+#include "diag.h"
 #include "target.h"
 #include "xalloc.h"
 
@@ -156,6 +160,35 @@ target_overlay(struct target *t, const struct target *over)
 	for (i = 0; i < over->nextra; i++)
 		target_set(t, KEY_EXTRA_ARGS, over->extra[i].value,
 		    over->extra[i].at);
+}
+
+int
+bad_at(const struct origin *at, const char *fmt, ...)
+{
+	char where[PATH_MAX + 32], msg[2048];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	error_msg("%s: %s", origin_text(at, where, sizeof(where)), msg);
+	return 1;
+}
+
+int
+bad_at_errno(const struct origin *at, const char *fmt, ...)
+{
+	char where[PATH_MAX + 32], msg[2048];
+	int e = errno;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	origin_text(at, where, sizeof(where));
+	errno = e;
+	error_errno("%s: %s", where, msg);
+	return 1;
 }
 
 const char *

@@ -139,6 +139,16 @@ int target_resolve(struct target *t);
 const char *origin_text(const struct origin *at, char *buf, size_t size);
 
 /*
+ * One problem printed at its place, "FILE:LINE: ..." or "--flag: ...";
+ * returns 1 to count it.  The _errno form adds ": " and strerror(errno)
+ * as errno stood on entry.
+ */
+int bad_at(const struct origin *at, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+int bad_at_errno(const struct origin *at, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/*
  * A mounts value (or --mount), HOST:GUEST[:rw|:ro], split and with its
  * escapes undone into *host and *guest (malloc'd).  It is read from the
  * right: ":rw" or ":ro" at the very end is the mode (read-only without
