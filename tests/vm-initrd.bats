@@ -9,6 +9,7 @@ bats_require_minimum_version 1.5.0
 
 load helpers
 load fixtures/vm
+load fixtures/modules
 
 # The modules the guest needs, as modules.dep names them;
 # virtio_blk and virtio_net are wanted only if the kernel has them;
@@ -35,24 +36,10 @@ initrd() {
 listing() { cpio -t --quiet <"$1"; }
 module_list() { cpio -i --quiet --to-stdout etc/vm-init/modules <"$1"; }
 
-# needed DIR: the files (as DIR/modules.dep names them) of the four
+# needed DIR: the files (as DIR/modules.dep names them) of the wanted
 # modules and their dependencies; depmod lists every dependency, however
 # deep, on each module's line.
-needed() {
-	awk -F: -v wanted="$WANTED" '
-		BEGIN { split(wanted, w, " "); for (i in w) want[w[i]] = 1 }
-		{
-			n = $1
-			sub(/.*\//, "", n)
-			sub(/\.ko(\.(gz|xz|zst))?$/, "", n)
-			gsub(/-/, "_", n)
-		}
-		n in want {
-			print $1
-			k = split($2, d, " ")
-			for (i = 1; i <= k; i++) print d[i]
-		}' "$1/modules.dep" | sort -u
-}
+needed() { needed_modules "$1" "$WANTED"; }
 
 # in_archive: modules.dep paths on stdin as the archive names them.
 in_archive() {
