@@ -149,6 +149,14 @@ deps:
 SAN_REPORTS := $(CURDIR)/$(BUILD)/san-reports
 # Each target that installs packages first builds in a make of its own,
 # which reads this file after deps has run.
+# Two test files at a time (GNU parallel runs them): a file's tests run in
+# order, as many share one guest, and most of a file's time is spent
+# waiting on a guest or a peer, so two files overlap well even on two
+# cores.  The longest files start first.
+CHECK_JOBS ?= 2
+CHECK_FIRST := $(patsubst %,tests/%.bats,vmtest snapshot vm-init image build \
+	foreign packages nbd-fault qga-exec qemu-launch)
+CHECK_FILES = $(CHECK_FIRST) $(filter-out $(CHECK_FIRST),$(sort $(wildcard tests/*.bats)))
 check: deps
 	@$(MAKE) --no-print-directory all fuzz-targets
 	@rm -rf $(SAN_REPORTS) && mkdir -p $(SAN_REPORTS)
@@ -156,7 +164,8 @@ check: deps
 	VT_FUZZBIN=$(CURDIR)/build/fuzz BATS_TEST_TIMEOUT=$${BATS_TEST_TIMEOUT:-300} \
 	ASAN_OPTIONS=log_path=$(SAN_REPORTS)/asan:detect_leaks=1 \
 	UBSAN_OPTIONS=log_path=$(SAN_REPORTS)/ubsan:print_stacktrace=1 \
-	bats --tap tests | tee $(BUILD)/check.tap; rc=$${PIPESTATUS[0]}; \
+	bats --tap --jobs $(CHECK_JOBS) --no-parallelize-within-files $(CHECK_FILES) \
+	    | tee $(BUILD)/check.tap; rc=$${PIPESTATUS[0]}; \
 	awk '/^not ok /{f++; next} /^ok .*# [Ss][Kk][Ii][Pp]/{s++; next} /^ok /{p++} \
 	    END {printf "check: %d passed, %d failed, %d skipped\n", p, f, s}' \
 	    $(BUILD)/check.tap; exit $$rc
