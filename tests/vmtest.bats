@@ -169,6 +169,21 @@ EOF
 	nothing_left
 }
 
+@test "vmtest --gdb --net: how to attach said as the VM starts, a cold boot with nokaslr, eth0 up" {
+	vm_requires
+	cd "$T/work"
+	run --separate-stderr "$VMTEST" --gdb --net --json -k "$(vm_kernel)" -- \
+		'grep -o nokaslr /proc/cmdline; cat /sys/class/net/eth0/operstate'
+	[ "$status" -eq 0 ] || { echo "$stderr"; return 1; }
+	# Said as the VM starts, not held back until the guest answers.
+	[[ "$stderr" == *"===> Booting"*"gdb: attach with"*"===> Setting up VM"* ]] || { echo "$stderr"; return 1; }
+	grep -q "^qemu-launch: gdb: attach with: gdb -ex 'target remote /.*/gdb.sock'" <<<"$stderr"
+	grep -qx nokaslr <<<"$stderr"
+	grep -qx up <<<"$stderr"
+	jq -e '.status == "pass" and .start == "cold"' <<<"$output"
+	nothing_left
+}
+
 @test "vmtest -k: output shows while the command runs; exit 0" {
 	vm_requires
 	cd "$T/work"
