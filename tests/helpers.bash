@@ -31,6 +31,28 @@ requires() {
 	done
 }
 
+# mount_ns_requires: skips unless in_mount_ns can run here: root, unshare,
+# and a mount namespace whose mounts reach no other.
+mount_ns_requires() {
+	[ "$(id -u)" -eq 0 ] || skip "a mount namespace needs root"
+	requires unshare findmnt
+	unshare -m true 2>/dev/null && return 0
+	# A chroot whose / is no mount point (a fresh root's) cannot have its
+	# mounts made private; they stay ours if none is shared to begin with.
+	! findmnt -rno PROPAGATION | grep -q shared ||
+		skip "no private mount namespace: / is no mount point here, and mounts are shared"
+}
+
+# in_mount_ns CMD...: CMD in a mount namespace of its own, where what it
+# mounts stays (see mount_ns_requires).
+in_mount_ns() {
+	if unshare -m true 2>/dev/null; then
+		unshare -m "$@"
+	else
+		unshare -m --propagation unchanged "$@"
+	fi
+}
+
 # wait_until SECONDS WHAT CMD...: polls CMD every 0.1 s until it succeeds,
 # or fails the test naming WHAT.
 wait_until() {

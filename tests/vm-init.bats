@@ -238,8 +238,7 @@ vm.entropy=$hex$(printf '%0960d' 0)00 vm.entropy=${hex/A0/zz}"
 # host's on a file system that is not a tmpfs (/var/tmp: /tmp may be one),
 # stands for the guest's 9p root.  teardown removes it.
 ns_requires() {
-	[ "$(id -u)" -eq 0 ] || skip "a mount namespace needs root"
-	requires unshare
+	mount_ns_requires
 	HOSTDIR=$(mktemp -d /var/tmp/vt-resolv.XXXXXX)
 	echo "$HOSTDIR" >"$T/hostdir"
 	[ "$(stat -f -c %T "$HOSTDIR")" != tmpfs ] || skip "/var/tmp is a tmpfs here"
@@ -253,7 +252,7 @@ teardown() {
 # in_ns SCRIPT: SCRIPT in a mount namespace of its own whose /etc and
 # /run are empty tmpfs, with resolv-guest at hand as $RG.
 in_ns() {
-	RG=$VT_TESTBIN/resolv-guest HOSTDIR=$HOSTDIR unshare -m --propagation=private \
+	RG=$VT_TESTBIN/resolv-guest HOSTDIR=$HOSTDIR in_mount_ns \
 		bash -c 'mount -t tmpfs none /etc && mount -t tmpfs none /run && eval "$1"' _ "$1"
 }
 

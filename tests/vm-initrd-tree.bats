@@ -94,6 +94,7 @@ from_tree() {
 
 @test "tree: /lib/modules hidden, the tree is enough" {
 	tree_requires
+	mount_ns_requires
 	make_tree "$T/linux"
 	cd "$T/linux"
 	run --separate-stderr hide_modules env XDG_CACHE_HOME="$T/xdg" \
@@ -273,6 +274,7 @@ from_tree() {
 
 @test "tree: vmtest -k arch/x86/boot/bzImage in the tree boots with the tree's modules, /lib/modules hidden" {
 	tree_requires
+	mount_ns_requires
 	vm_requires
 	local tree
 	tree=$(cached_tree)
