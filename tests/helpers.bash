@@ -49,7 +49,7 @@ in_mount_ns() {
 	if unshare -m true 2>/dev/null; then
 		unshare -m "$@"
 	else
-		unshare -m --propagation unchanged "$@"
+		unshare -m --propagation=unchanged "$@"
 	fi
 }
 
