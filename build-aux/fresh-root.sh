@@ -242,7 +242,9 @@ for cmd in "${commands[@]}"; do
 done
 step=finish
 say "the root holds $(du -sxh "$root" | cut -f1)"
-[ -z "$(root_pids)" ] || say "warning: the commands left processes behind in the root"
+left=$(root_pids | paste -sd, -)
+[ -z "$left" ] || say "warning: the commands left processes behind in the root:" \
+	"$(ps -o pid=,args= -p "$left" | tr -s ' ' | paste -sd ';' -)"
 stop_root_processes
 # Only what this script started still writes into the log's pipe.
 exec 3>&-
