@@ -74,7 +74,7 @@ nothing_left() {
 	run --separate-stderr "$FRESH" --dir "$T/d" --from "$BATS_FILE_TMPDIR/root.tar" \
 		--run 'sleep 600 </dev/null >/dev/null 2>&1 & echo started'
 	[ "$status" -eq 0 ]
-	[[ "$stderr" == *"left processes behind"* ]]
+	[[ "$stderr" == *"left processes behind in the root: "*"sleep 600"* ]]
 	nothing_left
 }
 
