@@ -201,6 +201,7 @@ resolve_modules(const struct options *o, const char *release,
 	char *dir = NULL, why[1024];
 	const char **want;
 	size_t n, i;
+	int rc;
 
 	if (o->modules_dir != NULL)
 		dir = xstrdup(o->modules_dir);
@@ -217,14 +218,15 @@ resolve_modules(const struct options *o, const char *release,
 		dir[n - 1] = '\0';
 	n = sizeof(wanted) / sizeof(wanted[0]);
 	want = arch_wanted(o->arch, wanted, n);
-	if (modules_resolve(dir, release, want, n, set, why, sizeof(why)) < 0) {
+	rc = modules_resolve(dir, release, want, n, set, why, sizeof(why));
+	free(want);
+	if (rc < 0) {
 		if (o->modules_dir == NULL && strstr(why, "(the modules of"))
 			die(EXIT_USAGE, "%s; give --modules-dir, or "
 			    "--no-modules for a kernel with virtio, 9p and the "
 			    "virtio console built in", why);
 		die(EXIT_USAGE, "%s", why);
 	}
-	free(want);
 	if (o->verbose) {
 		note("modules from %s: %zu", dir, set->n);
 		for (i = 0; i < set->n; i++)
