@@ -185,15 +185,17 @@ EOF
 }
 
 @test "a setup QEMU will not migrate warns once, then boots cold quietly" {
-	# ivshmem in peer mode blocks migration: QEMU refuses the save.
-	local args=(--extra-arg=-object "--extra-arg=memory-backend-file,id=hm,size=1M,share=on,mem-path=$T/ivshmem"
-		--extra-arg=-device --extra-arg=ivshmem-plain,memdev=hm)
+	# An NVMe controller cannot be migrated: QEMU refuses the save.  (Not
+	# ivshmem, which blocks migration too: with it QEMU 7.2 died of
+	# SIGSEGV in this test now and then, twice in some ten runs.)
+	local args=(--extra-arg=-drive --extra-arg=if=none,id=nv,file=null-co://,format=raw
+		--extra-arg=-device --extra-arg=nvme,drive=nv,serial=vt)
 	run --separate-stderr qemu-launch --kernel "$K" --accel tcg "${args[@]}" --report "$T/r1" --run -- \
 		sh -c 'exec qga-exec --sock "$QGA_SOCK" --wait 60s --pid "$QEMU_PID" --ping'
 	echo "$stderr"
 	[ "$status" -eq 0 ]
 	[ "$(grep -c 'not saved' <<<"$stderr")" -eq 1 ]
-	[[ $stderr == *"Migration is disabled"* ]]
+	[[ $stderr == *"non-migratable device"*"nvme"* ]]
 	run --separate-stderr qemu-launch --kernel "$K" --accel tcg "${args[@]}" --report "$T/r2" --run -- \
 		sh -c 'exec qga-exec --sock "$QGA_SOCK" --wait 60s --pid "$QEMU_PID" --ping'
 	[ "$status" -eq 0 ]
