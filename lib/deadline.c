@@ -1,8 +1,12 @@
 #include <errno.h>
 #include <limits.h>
+#include <poll.h>
+#include <stdlib.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "deadline.h"
+#include "xalloc.h"
 
 int64_t
 monotonic_ns(void)
@@ -67,4 +71,53 @@ deadline_sleep_ms(struct deadline d, int64_t ms)
 	ts.tv_nsec = wake.at_ns % 1000000000;
 	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
 		;
+}
+
+int
+deadline_read_all(int fd, struct deadline d, size_t max, char **out,
+    size_t *len)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	size_t cap = 4096;
+	ssize_t n;
+	int rc;
+
+	*out = xmalloc(cap);
+	*len = 0;
+	for (;;) {
+		if (*len + 1 == cap) {
+			if (cap > max) {
+				errno = EFBIG;
+				goto fail;
+			}
+			cap *= 2;
+			*out = xrealloc(*out, cap);
+		}
+		rc = poll(&pfd, 1, deadline_poll_ms(d));
+		if (rc < 0 && errno == EINTR)
+			continue;
+		if (rc <= 0) {
+			if (rc == 0)
+				errno = ETIMEDOUT;
+			goto fail;
+		}
+		n = read(fd, *out + *len, cap - 1 - *len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			goto fail;
+		if (n == 0)
+			break;
+		*len += (size_t)n;
+		if (*len > max) {
+			errno = EFBIG;
+			goto fail;
+		}
+	}
+	(*out)[*len] = '\0';
+	return 0;
+fail:
+	free(*out);
+	*out = NULL;
+	return -1;
 }

@@ -8,6 +8,7 @@
 #define VT_DEADLINE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 struct deadline {
@@ -35,5 +36,14 @@ int deadline_poll_ms(struct deadline d);
 
 /* Sleeps for ms milliseconds, or until the deadline if that is sooner. */
 void deadline_sleep_ms(struct deadline d, int64_t ms);
+
+/*
+ * Reads fd to its end (a child's output) by the deadline, at most max
+ * bytes, into a malloc'd buffer with a NUL after them: 0 with *out and
+ * *len; or -1 with errno ETIMEDOUT at the deadline, EFBIG past max, or
+ * read(2)'s, and *out NULL.
+ */
+int deadline_read_all(int fd, struct deadline d, size_t max, char **out,
+    size_t *len);
 
 #endif

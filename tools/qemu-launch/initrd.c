@@ -5,7 +5,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,41 +19,15 @@
 #include "tool.h"
 #include "xalloc.h"
 
-/* Reads what the child prints, until EOF or the deadline. */
-static size_t
-read_all(int fd, char *buf, size_t size, struct deadline d)
-{
-	struct pollfd pfd = { .fd = fd, .events = POLLIN };
-	size_t got = 0;
-	ssize_t n;
-	int rc;
-
-	while (got + 1 < size) {
-		rc = poll(&pfd, 1, deadline_poll_ms(d));
-		if (rc < 0 && errno == EINTR)
-			continue;
-		if (rc <= 0)
-			return SIZE_MAX;	/* the deadline passed */
-		n = read(fd, buf + got, size - 1 - got);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		got += (size_t)n;
-	}
-	buf[got] = '\0';
-	return got;
-}
-
 char *
 initrd_build(const struct target *t)
 {
-	char *tool = tool_find("vm-initrd"), out[PATH_MAX + 2], real[PATH_MAX];
+	char *tool = tool_find("vm-initrd"), *out, real[PATH_MAX];
 	const char *kernel = t->kernel;
 	/* A foreign kernel: its arch's vm-init, the modules in its root. */
 	char *argv[] = { "vm-initrd", "--kernel", t->kernel, "--arch",
 	    (char *)arch_table[t->arch].name, "--rootfs", t->rootfs, NULL };
-	int p[2], status, fd;
+	int p[2], status, fd, rc, read_errno;
 	size_t got;
 	pid_t pid;
 
@@ -77,16 +50,25 @@ initrd_build(const struct target *t)
 		_exit(127);
 	}
 	close(p[1]);
-	got = read_all(p[0], out, sizeof(out), deadline_in_ms(
-	    INITRD_TIMEOUT_MS));
+	rc = deadline_read_all(p[0], deadline_in_ms(INITRD_TIMEOUT_MS),
+	    PATH_MAX + 1, &out, &got);
+	read_errno = errno;
 	close(p[0]);
-	if (got == SIZE_MAX)
+	if (rc < 0)
 		kill(pid, SIGTERM);
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
-	if (got == SIZE_MAX)
+	if (rc < 0 && read_errno == ETIMEDOUT)
 		die(EXIT_TIMEOUT, "%s --kernel %s: no initrd within %d s", tool,
 		    kernel, INITRD_TIMEOUT_MS / 1000);
+	if (rc < 0 && read_errno == EFBIG)
+		die(EXIT_USAGE, "%s --kernel %s printed more than a path",
+		    tool, kernel);
+	if (rc < 0) {
+		errno = read_errno;
+		die_errno(EXIT_LOCAL, "%s --kernel %s: its output", tool,
+		    kernel);
+	}
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
 		die(EXIT_USAGE, "%s --kernel %s failed", tool, kernel);
 	out[strcspn(out, "\n")] = '\0';
@@ -94,6 +76,7 @@ initrd_build(const struct target *t)
 		die(EXIT_USAGE, "%s --kernel %s printed no path", tool, kernel);
 	if (realpath(out, real) == NULL)
 		die_errno(EXIT_USAGE, "%s printed %s", tool, out);
+	free(out);
 	free(tool);
 	return xstrdup(real);
 }

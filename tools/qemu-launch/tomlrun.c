@@ -5,7 +5,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,46 +24,6 @@
 
 /* Far more than a file the script takes (1 MiB) makes it print. */
 #define MAX_OUTPUT (64 << 20)
-
-/* Reads fd to EOF: 0, or -1 at the deadline (errno ETIMEDOUT) or limit. */
-static int
-read_all(int fd, struct deadline d, char **out, size_t *len)
-{
-	struct pollfd pfd = { .fd = fd, .events = POLLIN };
-	size_t cap = 65536;
-	ssize_t n;
-	int rc;
-
-	*out = xmalloc(cap);
-	*len = 0;
-	for (;;) {
-		if (*len + 1 == cap) {
-			if (cap >= MAX_OUTPUT) {
-				errno = EFBIG;
-				return -1;
-			}
-			cap *= 2;
-			*out = xrealloc(*out, cap);
-		}
-		rc = poll(&pfd, 1, deadline_poll_ms(d));
-		if (rc < 0 && errno == EINTR)
-			continue;
-		if (rc <= 0) {
-			errno = rc == 0 ? ETIMEDOUT : errno;
-			return -1;
-		}
-		n = read(fd, *out + *len, cap - 1 - *len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -1;
-		if (n == 0)
-			break;
-		*len += (size_t)n;
-	}
-	(*out)[*len] = '\0';
-	return 0;
-}
 
 static void
 exec_python(const char *path, int out)
@@ -95,7 +54,7 @@ toml_run(const char *path, char **out, size_t *len)
 	if (pid == 0)
 		exec_python(path, p[1]);
 	close(p[1]);
-	rc = read_all(p[0], d, out, len);
+	rc = deadline_read_all(p[0], d, MAX_OUTPUT, out, len);
 	close(p[0]);
 	/* Its output is whole at EOF; its end cannot be far behind. */
 	if (rc == 0 && child_wait(pid, deadline_poll_ms(d), &status) < 0) {
@@ -113,6 +72,7 @@ toml_run(const char *path, char **out, size_t *len)
 			error_errno("%s: python3's output", path);
 		child_stop(pid, SIGKILL, 1000, NULL);
 		free(*out);
+		*out = NULL;
 		return -1;
 	}
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
